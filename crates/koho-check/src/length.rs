@@ -1,0 +1,185 @@
+//! How each platform counts a post, exactly, and where a post crosses the limit.
+//! The editor's live counter and the `length` rule share this code.
+
+use koho_guideline::Platform;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::text::find_urls;
+
+/// What a platform counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Unit {
+    /// X: CJK and most non-Latin characters weigh 2, Latin 1, a URL 23, an emoji 2.
+    Weighted,
+    /// User-perceived characters (grapheme clusters).
+    Graphemes,
+    /// Unicode code points.
+    Chars,
+}
+
+/// The count of one post on one platform.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Measure {
+    pub platform: Platform,
+    pub unit: Unit,
+    pub count: usize,
+    pub limit: usize,
+    /// Input character index of the first character beyond the limit.
+    pub over_at: Option<usize>,
+}
+
+/// X's URL weight: every link is shortened to t.co and counts as 23.
+const X_URL: usize = 23;
+const MASTODON_URL: usize = 23;
+
+/// The platform's limit and unit, or `None` where koho knows no practical limit.
+pub fn rule_for(p: Platform) -> Option<(Unit, usize)> {
+    Some(match p {
+        Platform::X => (Unit::Weighted, 280),
+        Platform::Bluesky => (Unit::Graphemes, 300),
+        Platform::Mastodon => (Unit::Graphemes, 500),
+        Platform::Threads => (Unit::Chars, 500),
+        Platform::Misskey => (Unit::Chars, 3000),
+        Platform::Instagram => (Unit::Chars, 2200),
+        Platform::Line => (Unit::Chars, 5000),
+        Platform::Facebook => (Unit::Chars, 63206),
+        Platform::Youtube | Platform::Blog => return None,
+    })
+}
+
+fn x_weight(c: char) -> usize {
+    match c as u32 {
+        0x0000..=0x10FF | 0x2000..=0x200D | 0x2010..=0x201F | 0x2032..=0x2037 => 1,
+        _ => 2,
+    }
+}
+
+fn is_emoji_cluster(g: &str) -> bool {
+    g.chars().any(|c| {
+        matches!(c as u32,
+            0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x200D)
+    }) && !g.chars().all(|c| c.is_ascii())
+}
+
+/// Counts `text` the way `platform` does.
+pub fn measure(text: &str, platform: Platform) -> Option<Measure> {
+    let (unit, limit) = rule_for(platform)?;
+    // URLs are measured on the text itself (URLs are ASCII, so byte offsets agree
+    // with the input as long as we scan the input, not a normalised copy).
+    let urls = match platform {
+        Platform::X | Platform::Mastodon => find_urls(text),
+        _ => Vec::new(),
+    };
+    let mut count = 0usize;
+    let mut over_at = None;
+    let mut char_index = 0usize;
+    let mut byte = 0usize;
+    let mut url_iter = urls.iter().peekable();
+    let mut add = |weight: usize, at_char: usize, count: &mut usize| {
+        *count += weight;
+        if over_at.is_none() && *count > limit {
+            over_at = Some(at_char);
+        }
+    };
+    for g in text.graphemes(true) {
+        let g_chars = g.chars().count();
+        if let Some(u) = url_iter.peek() {
+            if byte >= u.end {
+                url_iter.next();
+            }
+        }
+        if let Some(u) = url_iter.peek() {
+            if byte >= u.start && byte < u.end {
+                if byte == u.start {
+                    let w = if platform == Platform::X { X_URL } else { MASTODON_URL };
+                    add(w, char_index, &mut count);
+                }
+                byte += g.len();
+                char_index += g_chars;
+                continue;
+            }
+        }
+        match unit {
+            Unit::Weighted => {
+                let w = if is_emoji_cluster(g) {
+                    2
+                } else {
+                    g.chars().map(x_weight).sum()
+                };
+                add(w, char_index, &mut count);
+            }
+            Unit::Graphemes => add(1, char_index, &mut count),
+            Unit::Chars => {
+                for (k, _) in g.chars().enumerate() {
+                    add(1, char_index + k, &mut count);
+                }
+            }
+        }
+        byte += g.len();
+        char_index += g_chars;
+    }
+    Some(Measure {
+        platform,
+        unit,
+        count,
+        limit,
+        over_at,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x_counts_cjk_as_two_and_latin_as_one() {
+        let m = measure("こんにちは abc", Platform::X).unwrap();
+        assert_eq!(m.count, 10 + 4);
+        assert_eq!(m.over_at, None);
+    }
+
+    #[test]
+    fn x_counts_a_url_as_23_whatever_its_length() {
+        let m = measure("詳細 https://www.city.example.lg.jp/kurashi/gomi/2026/index.html", Platform::X).unwrap();
+        assert_eq!(m.count, 4 + 1 + 23);
+    }
+
+    #[test]
+    fn x_limit_is_crossed_at_the_141st_japanese_character() {
+        let text = "あ".repeat(141);
+        let m = measure(&text, Platform::X).unwrap();
+        assert_eq!(m.count, 282);
+        assert_eq!(m.over_at, Some(140));
+        assert_eq!(measure(&"あ".repeat(140), Platform::X).unwrap().over_at, None);
+    }
+
+    #[test]
+    fn x_emoji_with_modifiers_counts_two() {
+        let m = measure("👍🏽", Platform::X).unwrap();
+        assert_eq!(m.count, 2);
+        let family = measure("👨\u{200d}👩\u{200d}👧", Platform::X).unwrap();
+        assert_eq!(family.count, 2);
+    }
+
+    #[test]
+    fn bluesky_counts_graphemes() {
+        let m = measure(&"が".repeat(300), Platform::Bluesky).unwrap();
+        assert_eq!((m.count, m.over_at), (300, None));
+        let decomposed = "か\u{3099}".repeat(301);
+        let m = measure(&decomposed, Platform::Bluesky).unwrap();
+        assert_eq!(m.count, 301);
+        assert_eq!(m.over_at, Some(600));
+    }
+
+    #[test]
+    fn line_allows_5000_chars() {
+        assert_eq!(measure(&"a".repeat(5000), Platform::Line).unwrap().over_at, None);
+        assert_eq!(measure(&"a".repeat(5001), Platform::Line).unwrap().over_at, Some(5000));
+    }
+
+    #[test]
+    fn blog_has_no_limit() {
+        assert!(measure("x", Platform::Blog).is_none());
+    }
+}

@@ -1,0 +1,116 @@
+//! Check rules, one module per category. Each rule's `DOC` is its user
+//! documentation; each module ends with the cases it must flag and must not flag.
+
+use std::cell::OnceCell;
+
+use koho_guideline::Category;
+
+use crate::normalize::Normalized;
+use crate::registry::Out;
+use crate::text::{UrlMatch, find_urls};
+use crate::{Input, Settings};
+
+pub(crate) mod images;
+pub(crate) mod length;
+pub(crate) mod repeated;
+
+/// A check rule. Implementations are unit structs listed in `registry.rs`.
+pub(crate) trait Rule {
+    const CODE: &'static str;
+    const NAME: &'static str;
+    const CATEGORY: Category;
+    const SUMMARY: &'static str;
+    const DOC: &'static str;
+    fn check(cx: &Cx<'_>, out: &mut Out);
+}
+
+/// What a rule sees of one post.
+pub(crate) struct Cx<'a> {
+    pub(crate) input: &'a Input<'a>,
+    pub(crate) norm: &'a Normalized,
+    pub(crate) settings: &'a Settings,
+    urls: OnceCell<Vec<UrlMatch>>,
+}
+
+impl<'a> Cx<'a> {
+    pub(crate) fn new(input: &'a Input<'a>, norm: &'a Normalized, settings: &'a Settings) -> Self {
+        Cx {
+            input,
+            norm,
+            settings,
+            urls: OnceCell::new(),
+        }
+    }
+
+    /// The normalised text rules match on.
+    pub(crate) fn text(&self) -> &str {
+        &self.norm.text
+    }
+
+    /// URLs in the normalised text, found once per post.
+    pub(crate) fn urls(&self) -> &[UrlMatch] {
+        self.urls.get_or_init(|| find_urls(&self.norm.text))
+    }
+
+    /// Whether a host belongs to the municipality itself.
+    pub(crate) fn is_own_host(&self, host: &str) -> bool {
+        self.settings
+            .own_domains
+            .iter()
+            .any(|d| crate::text::host_within(host, d))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test {
+    //! Helpers for each rule's pass/fail cases: a guideline with every category on.
+    use std::sync::LazyLock;
+
+    use koho_guideline::{Category, Guideline};
+
+    use crate::{Checker, Diagnostic, ImageFacts, Input, PastPost, Platform};
+
+    pub(crate) const ALL_CATEGORIES: &str = include_str!("../../../../guidelines/midori.toml");
+
+    pub(crate) static CHECKER: LazyLock<Checker> = LazyLock::new(|| {
+        let g = Guideline::parse("guidelines/midori.toml", ALL_CATEGORIES).unwrap_or_else(|e| panic!("{}", e.render_en()));
+        assert_eq!(g.checks.len(), Category::ALL.len(), "the test guideline enables every category");
+        Checker::new(&g).unwrap()
+    });
+
+    pub(crate) fn run(text: &str, platform: Option<Platform>) -> Vec<Diagnostic> {
+        CHECKER.check(&Input {
+            text,
+            platform,
+            images: &[],
+            history: &[],
+        })
+    }
+
+    pub(crate) fn run_full(text: &str, images: &[ImageFacts], history: &[PastPost<'_>]) -> Vec<Diagnostic> {
+        CHECKER.check(&Input {
+            text,
+            platform: None,
+            images,
+            history,
+        })
+    }
+
+    /// Asserts that `code` fires on every text of `fail` and on none of `pass`.
+    pub(crate) fn cases(code: &str, pass: &[&str], fail: &[&str]) {
+        for t in fail {
+            let d = run(t, None);
+            assert!(d.iter().any(|d| d.rule == code), "{code} should flag: {t}\n got: {d:#?}");
+        }
+        for t in pass {
+            let d = run(t, None);
+            let hit: Vec<_> = d.iter().filter(|d| d.rule == code).collect();
+            assert!(hit.is_empty(), "{code} should not flag: {t}\n got: {hit:#?}");
+        }
+    }
+
+    /// The excerpt `code` reports on `text`.
+    pub(crate) fn excerpts(code: &str, text: &str) -> Vec<String> {
+        run(text, None).into_iter().filter(|d| d.rule == code).map(|d| d.excerpt).collect()
+    }
+}

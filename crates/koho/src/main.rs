@@ -1,0 +1,73 @@
+//! The `koho` command. A thin shell: every decision is made by the library crates.
+
+mod check_cmd;
+mod error;
+mod eval_cmd;
+mod guideline_cmd;
+mod load;
+mod media_cmd;
+mod render;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::CliResult;
+
+#[derive(Parser)]
+#[command(name = "koho", version, about = "自治体の公式SNSアカウントを、その自治体のガイドラインどおりに運用するためのツール")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// ガイドライン（プリセットまたは TOML ファイル）の検証と表示
+    #[command(subcommand)]
+    Guideline(guideline_cmd::GuidelineCmd),
+    /// 投稿前チェック: 下書きがガイドラインのどの条項に触れるかを調べる
+    Check(check_cmd::CheckArgs),
+    /// チェック規則の一覧、または1つの規則の説明
+    Rules(check_cmd::RulesArgs),
+    /// ラベル付きコーパスでチェッカーの精度を測る
+    Eval(eval_cmd::EvalArgs),
+    /// 画像の位置情報などのメタデータ
+    #[command(subcommand)]
+    Media(media_cmd::MediaCmd),
+}
+
+fn run(cli: Cli) -> CliResult<u8> {
+    match cli.command {
+        Command::Guideline(c) => guideline_cmd::run(c),
+        Command::Check(a) => check_cmd::check(&a),
+        Command::Rules(a) => check_cmd::rules(&a),
+        Command::Eval(a) => eval_cmd::run(&a),
+        Command::Media(c) => media_cmd::run(c),
+    }
+}
+
+/// Writes to standard output; a closed pipe (`koho … | head`) is not an error.
+pub(crate) fn out(s: &str) -> CliResult<()> {
+    let mut o = std::io::stdout().lock();
+    match o.write_all(s.as_bytes()).and_then(|()| o.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(error::CliError::io("<stdout>", &e)),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            let _ = writeln!(std::io::stderr().lock(), "エラー[{}]: {}", e.code, e.ja);
+            if std::env::var_os("KOHO_LOG_EN").is_some() {
+                let _ = writeln!(std::io::stderr().lock(), "error[{}]: {}", e.code, e.en);
+            }
+            ExitCode::from(e.exit)
+        }
+    }
+}

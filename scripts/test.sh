@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs every koho test: the Rust workspace on SQLite, and on PostgreSQL too when a
+# server can be reached or started on 127.0.0.1. Usage: scripts/test.sh [cargo test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ensure_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then return 0; fi
+  command -v pg_isready >/dev/null 2>&1 || {
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "scripts/test.sh: installing PostgreSQL from Debian's packages" >&2
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || return 0
+    else
+      return 0
+    fi
+  }
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+      pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start >/dev/null 2>&1 || true
+      for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && break; sleep 1; done
+    fi
+  fi
+  if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+    export DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
+    echo "scripts/test.sh: PostgreSQL tests enabled (DATABASE_URL=$DATABASE_URL)" >&2
+  else
+    echo "scripts/test.sh: no PostgreSQL server; running SQLite tests only" >&2
+  fi
+}
+
+ensure_postgres
+cargo test --workspace "$@"
