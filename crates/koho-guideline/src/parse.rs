@@ -20,6 +20,9 @@ struct Refs {
 struct Cx {
     sink: Sink,
     refs: Refs,
+    /// Every role id declared, even one whose definition has errors, so a bad `kind`
+    /// is reported once and not again at every place the role is used.
+    declared_roles: Vec<String>,
 }
 
 impl Cx {
@@ -191,6 +194,7 @@ pub(crate) fn parse(src: &str) -> Result<Guideline, Vec<Problem>> {
     let mut cx = Cx {
         sink: Sink::default(),
         refs: Refs::default(),
+        declared_roles: Vec::new(),
     };
     let mut root = Obj::root(&doc);
     let g = read_root(&mut root, &mut cx);
@@ -572,6 +576,7 @@ fn read_roles(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Vec<Role> {
     };
     let mut out = Vec::new();
     for (key, v) in t.entries() {
+        cx.declared_roles.push(key.value.clone());
         let Some(mut o) = t.entry_table(&mut cx.sink, &key, v) else {
             continue;
         };
@@ -1146,7 +1151,8 @@ fn read_reminders(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Vec<Reminder> {
 
 /// Checks that every role, clause and question named anywhere is defined.
 fn resolve(g: &Guideline, cx: &mut Cx) {
-    let roles: Vec<&str> = g.roles.iter().map(|r| r.id.as_str()).collect();
+    let declared = std::mem::take(&mut cx.declared_roles);
+    let roles: Vec<&str> = declared.iter().map(String::as_str).collect();
     let clauses: Vec<&str> = g.clauses.iter().map(|c| c.label.as_str()).collect();
     let questions: Vec<&str> = g
         .opening

@@ -148,7 +148,7 @@ impl fmt::Display for ProblemKind {
             },
             ProblemKind::MissingKey { key } => write!(f, "missing required key `{key}`"),
             ProblemKind::WrongType { key, expected, found } => {
-                write!(f, "`{key}` must be a {expected}, found a {found}")
+                write!(f, "`{key}` must be {} {expected}, found {} {found}", article(expected), article(found))
             }
             ProblemKind::Empty { key } => write!(f, "`{key}` must not be empty"),
             ProblemKind::OutOfRange { key, min, max } => {
@@ -168,6 +168,10 @@ impl fmt::Display for ProblemKind {
             ProblemKind::Inconsistent { message_en, .. } => f.write_str(message_en),
         }
     }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
 }
 
 /// Line and column (both 1-based, column in characters) of a byte offset.

@@ -21,3 +21,32 @@ fn takanabe_requires_chief_approval_with_emergency_post_hoc_report() {
     assert_eq!(emergency.clauses, vec!["3.8".to_string()]);
     assert!(g.check(Category::MaskedText).is_none(), "高鍋町 has no clause on masked text");
 }
+
+/// みどり市 was written for koho from a typical 運用方針, with no code changes: it loads
+/// from its file like any municipality's own guideline would.
+#[test]
+fn a_guideline_written_from_scratch_loads_from_its_file() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../guidelines/midori.toml");
+    let src = std::fs::read_to_string(path).unwrap();
+    let g = Guideline::parse(path, &src).unwrap_or_else(|e| panic!("{}", e.render_en()));
+    assert_eq!(g.municipality.name, "みどり市");
+    assert_eq!(g.checks.len(), Category::ALL.len(), "the evaluation guideline enables every category");
+    assert_eq!(g.opening.approver, "pr-office-chief");
+    let emergency = g.post_approval.exceptions.iter().find(|e| e.post_hoc_report_to.is_some()).unwrap();
+    assert_eq!(emergency.clauses, vec!["第5条(3)".to_string()]);
+    for (clause, _) in g.rules_by_clause() {
+        assert!(g.cited_clauses().contains(&clause.label.as_str()), "clause {} is cited by no rule", clause.label);
+    }
+}
+
+#[test]
+fn show_groups_every_rule_under_its_clause() {
+    let g = Guideline::preset("komae").unwrap().unwrap();
+    let grouped = g.rules_by_clause();
+    assert_eq!(grouped.len(), g.clauses.len());
+    let total: usize = grouped.iter().map(|(_, r)| r.len()).sum();
+    let cited: usize = g.rule_lines().iter().map(|(c, _)| c.len()).sum();
+    assert_eq!(total, cited, "every citation appears once under its clause");
+    let masked = grouped.iter().find(|(c, _)| c.label == "4(4)イ").unwrap();
+    assert!(masked.1.iter().any(|r| r.section == "checks.masked-text"), "{:#?}", masked.1);
+}

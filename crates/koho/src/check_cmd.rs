@@ -185,7 +185,7 @@ fn run_batch(path: &str, default_spec: &str, default_platform: Option<Platform>)
             }
         }
         let per = chunk.len().div_ceil(threads);
-        let results: Vec<String> = std::thread::scope(|s| {
+        let results: Vec<Answer> = std::thread::scope(|s| {
             let handles: Vec<_> = chunk
                 .chunks(per.max(1))
                 .map(|part| {
@@ -203,9 +203,11 @@ fn run_batch(path: &str, default_spec: &str, default_platform: Option<Platform>)
                 .collect()
         });
         for r in results {
-            any_error |= r.contains("\"severity\":\"error\"");
-            any_bad |= r.starts_with("{\"line\"");
-            w.write_all(r.as_bytes()).and_then(|()| w.write_all(b"\n")).map_err(|e| CliError::io("<stdout>", &e))?;
+            any_error |= r.has_error;
+            any_bad |= r.bad_input;
+            w.write_all(r.json.as_bytes())
+                .and_then(|()| w.write_all(b"\n"))
+                .map_err(|e| CliError::io("<stdout>", &e))?;
         }
     }
     w.flush().map_err(|e| CliError::io("<stdout>", &e))?;
@@ -216,14 +218,25 @@ fn run_batch(path: &str, default_spec: &str, default_platform: Option<Platform>)
     })
 }
 
+/// One output line of a batch, with what it means for the exit status.
+struct Answer {
+    json: String,
+    has_error: bool,
+    bad_input: bool,
+}
+
 fn batch_one(
     n: usize,
     line: &Result<BatchLine, String>,
     checkers: &HashMap<String, Checker>,
     default_spec: &str,
     default_platform: Option<Platform>,
-) -> String {
-    let bad = |msg: String| serde_json::json!({ "line": n, "error": { "code": "INPUT_BAD_LINE", "message": msg } }).to_string();
+) -> Answer {
+    let bad = |msg: String| Answer {
+        json: serde_json::json!({ "line": n, "error": { "code": "INPUT_BAD_LINE", "message": msg } }).to_string(),
+        has_error: false,
+        bad_input: true,
+    };
     let l = match line {
         Ok(l) => l,
         Err(e) => return bad(format!("{n}行目を JSON として読み取れません: {e}")),
@@ -247,10 +260,18 @@ fn batch_one(
             history: &[],
         }),
         Err(e) => {
-            return serde_json::json!({ "id": l.id, "error": { "code": e.code(), "message": e.ja() } }).to_string();
+            return Answer {
+                json: serde_json::json!({ "id": l.id, "error": { "code": e.code(), "message": e.ja() } }).to_string(),
+                has_error: false,
+                bad_input: true,
+            };
         }
     };
-    serde_json::json!({ "id": l.id, "diagnostics": diags }).to_string()
+    Answer {
+        json: serde_json::json!({ "id": l.id, "diagnostics": diags }).to_string(),
+        has_error: has_error(&diags),
+        bad_input: false,
+    }
 }
 
 #[derive(Args)]
