@@ -3,14 +3,16 @@
 
 Usage: python3 corpus/stats.py [--markdown]
 
-Checks every line of corpus/dev.jsonl and corpus/test.jsonl:
+Checks every line of corpus/dev.jsonl, corpus/test.jsonl and corpus/dev-extra.jsonl:
   * valid JSON object, UTF-8, only known fields, required fields present
-  * ids unique across both files and shaped dev-NNNN / test-NNNN
+  * ids unique across all files and shaped dev-NNNN / test-NNNN / dx-NNNN
   * labels are known category ids, no duplicates
   * platform / images / history well-formed
   * consistency: `length` <=> the post exceeds its platform's limit,
     `geotag` whenever a GPS-tagged image is attached, `repeated-post` needs history
-  * no exact duplicate texts; warns about near-duplicates between dev and test
+  * no exact duplicate texts; warns about near-duplicates between dev (or dev-extra) and test
+dev-extra.jsonl is a second development set (implicit violations); it is shown
+in its own column and is not part of the dev/test split or the dev share.
 Exits 1 when any error is found. Standard library only (uses `regex` for
 grapheme clusters when it is installed).
 """
@@ -27,7 +29,8 @@ except ImportError:  # pragma: no cover
     _regex = None
 
 HERE = Path(__file__).resolve().parent
-FILES = {"dev": HERE / "dev.jsonl", "test": HERE / "test.jsonl"}
+FILES = {"dev": HERE / "dev.jsonl", "test": HERE / "test.jsonl", "dev-extra": HERE / "dev-extra.jsonl"}
+ID_PREFIX = {"dev": "dev", "test": "test", "dev-extra": "dx"}
 
 CATEGORIES = [
     "personal-info", "discrimination", "insult", "illegal", "rumor", "obscene",
@@ -47,6 +50,13 @@ MIN_PER_CAT_TOTAL = 14
 MIN_TOTAL = 480
 MIN_ORDINARY = 240
 MIN_HARD_NEGATIVE = 80
+# dev-extra.jsonl: implicit forms of these categories, >= 20 each
+EXTRA_CATEGORIES = [
+    "insult", "illegal", "confidential", "security", "political", "religious", "commercial",
+    "social-advocacy", "personal-opinion", "rumor", "undecided-policy", "discrimination",
+    "copyright", "obscene",
+]
+MIN_EXTRA = {"per category": 20, "posts": 400, "ordinary": 120}
 HARD_NEG_MARK = "ハードネガティブ"
 
 # ---------------------------------------------------------------- lengths
@@ -172,8 +182,9 @@ def validate(posts, errors, warnings):
             for k in keys - FIELDS_REQUIRED - FIELDS_OPTIONAL:
                 errors.append(f"{where}: unknown field '{k}'")
             pid = p.get("id")
-            if not isinstance(pid, str) or not re.fullmatch(rf"{split}-\d{{4}}", pid):
-                errors.append(f"{where}: bad id {pid!r} (expected {split}-NNNN)")
+            prefix = ID_PREFIX[split]
+            if not isinstance(pid, str) or not re.fullmatch(rf"{prefix}-\d{{4}}", pid):
+                errors.append(f"{where}: bad id {pid!r} (expected {prefix}-NNNN)")
             elif pid in seen_ids:
                 errors.append(f"{where}: duplicate id {pid} (also {seen_ids[pid]})")
             else:
@@ -244,8 +255,9 @@ def validate(posts, errors, warnings):
                 errors.append(f"{where}: 'portrait' needs an attached image")
             if "repeated-post" in labels and not history:
                 errors.append(f"{where}: 'repeated-post' needs history")
-    # near-duplicates between dev and test (paraphrase leak)
-    dev_grams = [(p.get("id"), ngrams(p.get("text", ""))) for _, p in posts.get("dev", [])]
+    # near-duplicates between dev / dev-extra and test (paraphrase leak)
+    dev_grams = [(p.get("id"), ngrams(p.get("text", "")))
+                 for s in ("dev", "dev-extra") for _, p in posts.get(s, [])]
     for _, p in posts.get("test", []):
         g = ngrams(p.get("text", ""))
         for did, dg in dev_grams:
@@ -276,26 +288,26 @@ def table(posts, markdown):
             if p.get("history"):
                 other[s]["with history"] += 1
             other[s]["platform:" + (p.get("platform") or "(none)")] += 1
-    rows = [(c, cat["dev"][c], cat["test"][c]) for c in CATEGORIES]
+    rows = [(c, cat["dev"][c], cat["test"][c], cat["dev-extra"][c]) for c in CATEGORIES]
     summary = ["posts", "ordinary", "hard-negative", "violating", "multi-label", "with images", "with history"]
     plats = sorted({k for s in other for k in other[s] if k.startswith("platform:")})
     lines = []
     if markdown:
-        lines.append("| category | dev | test | total |")
-        lines.append("| --- | ---: | ---: | ---: |")
-        for c, d, t in rows:
-            lines.append(f"| {c} | {d} | {t} | {d + t} |")
+        lines.append("| category | dev | test | total | dev-extra |")
+        lines.append("| --- | ---: | ---: | ---: | ---: |")
+        for c, d, t, x in rows:
+            lines.append(f"| {c} | {d} | {t} | {d + t} | {x} |")
         for k in summary + plats:
-            d, t = other["dev"][k], other["test"][k]
-            lines.append(f"| *{k}* | {d} | {t} | {d + t} |")
+            d, t, x = other["dev"][k], other["test"][k], other["dev-extra"][k]
+            lines.append(f"| *{k}* | {d} | {t} | {d + t} | {x} |")
     else:
-        lines.append(f"{'category':<20}{'dev':>6}{'test':>6}{'total':>7}")
-        for c, d, t in rows:
-            lines.append(f"{c:<20}{d:>6}{t:>6}{d + t:>7}")
-        lines.append("-" * 39)
+        lines.append(f"{'category':<20}{'dev':>6}{'test':>6}{'total':>7}{'dev-extra':>11}")
+        for c, d, t, x in rows:
+            lines.append(f"{c:<20}{d:>6}{t:>6}{d + t:>7}{x:>11}")
+        lines.append("-" * 50)
         for k in summary + plats:
-            d, t = other["dev"][k], other["test"][k]
-            lines.append(f"{k:<20}{d:>6}{t:>6}{d + t:>7}")
+            d, t, x = other["dev"][k], other["test"][k], other["dev-extra"][k]
+            lines.append(f"{k:<20}{d:>6}{t:>6}{d + t:>7}{x:>11}")
     return "\n".join(lines), cat, other
 
 
@@ -323,6 +335,12 @@ def main():
                 short.append(f"{c}: {cat[s][c]} in {s} < {m}")
         if cat["dev"][c] + cat["test"][c] < MIN_PER_CAT_TOTAL:
             short.append(f"{c}: total {cat['dev'][c] + cat['test'][c]} < {MIN_PER_CAT_TOTAL}")
+    for c in EXTRA_CATEGORIES:
+        if cat["dev-extra"][c] < MIN_EXTRA["per category"]:
+            short.append(f"{c}: {cat['dev-extra'][c]} in dev-extra < {MIN_EXTRA['per category']}")
+    for k in ("posts", "ordinary"):
+        if other["dev-extra"][k] < MIN_EXTRA[k]:
+            short.append(f"dev-extra {k} {other['dev-extra'][k]} < {MIN_EXTRA[k]}")
     share = other["dev"]["posts"] / total if total else 0
     print()
     print(f"dev share: {share:.0%} (target ~60%)")

@@ -1,0 +1,129 @@
+//! Embedded, idempotent schema migrations with a version table.
+//!
+//! Migrations run inside one write transaction at [`Store::open`](crate::Store::open); a
+//! second process opening the same database at the same time waits for the first
+//! (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock) and then finds
+//! nothing left to do. Each applied migration is recorded in `koho_schema_migrations` with a
+//! SHA-256 of its text, so an edited migration is reported instead of silently skipped.
+
+use sqlx::{AnyPool, Executor};
+
+use crate::engine::{self, Engine};
+use crate::error::{Result, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sql: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial schema",
+    sql: include_str!("../migrations/0001_initial.sql"),
+}];
+
+/// The schema version this build creates and understands.
+pub const SCHEMA_VERSION: i64 = 1;
+
+impl Migration {
+    /// Statements are separated by a line that holds only `;`.
+    fn statements(&self) -> impl Iterator<Item = &'static str> {
+        self.sql
+            .split("\n;\n")
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    }
+
+    fn checksum(&self) -> String {
+        crate::audit::sha256_hex(self.sql.as_bytes())
+    }
+}
+
+const CREATE_VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS koho_schema_migrations (
+    version BIGINT PRIMARY KEY,
+    name TEXT NOT NULL,
+    checksum TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+)";
+
+/// Brings the database up to [`SCHEMA_VERSION`]; returns the version it is at.
+pub(crate) async fn run(pool: &AnyPool, engine: Engine) -> Result<i64> {
+    let mut tx = pool.begin_with(engine.begin_write()).await?;
+    engine::lock_for_migration(engine, &mut tx).await?;
+    tx.execute(CREATE_VERSION_TABLE).await?;
+    let applied: Vec<(i64, String)> =
+        sqlx::query_as("SELECT version, checksum FROM koho_schema_migrations ORDER BY version")
+            .fetch_all(&mut *tx)
+            .await?;
+
+    if let Some((found, _)) = applied.last()
+        && *found > SCHEMA_VERSION
+    {
+        return Err(StoreError::SchemaTooNew {
+            found: *found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+
+    for migration in MIGRATIONS {
+        match applied.iter().find(|(v, _)| *v == migration.version) {
+            Some((_, checksum)) if *checksum == migration.checksum() => continue,
+            Some(_) => {
+                return Err(StoreError::Migration {
+                    version: migration.version,
+                    detail: format!(
+                        "the applied migration `{}` differs from the one embedded in this build",
+                        migration.name
+                    ),
+                });
+            }
+            None => {}
+        }
+        for statement in migration.statements() {
+            tx.execute(sqlx::AssertSqlSafe(statement))
+                .await
+                .map_err(|e| StoreError::Migration {
+                    version: migration.version,
+                    detail: e.to_string(),
+                })?;
+        }
+        sqlx::query(
+            "INSERT INTO koho_schema_migrations (version, name, checksum, applied_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(migration.version)
+        .bind(migration.name)
+        .bind(migration.checksum())
+        .bind(crate::model::now_ms())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(SCHEMA_VERSION)
+}
+
+/// The highest applied migration.
+pub(crate) async fn current_version(pool: &AnyPool) -> Result<i64> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM koho_schema_migrations")
+        .fetch_one(pool)
+        .await?;
+    Ok(v.unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_are_dense_and_statements_split() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version, i as i64 + 1);
+            assert!(m.statements().count() > 5);
+            for s in m.statements() {
+                assert!(!s.ends_with(';'), "a statement keeps its separator: {s}");
+            }
+        }
+        assert_eq!(MIGRATIONS.last().unwrap().version, SCHEMA_VERSION);
+    }
+}

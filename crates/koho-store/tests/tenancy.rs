@@ -1,0 +1,301 @@
+//! Tenancy isolation: through every repository function, municipality A cannot read,
+//! change or delete municipality B's rows, nor point its own rows at them.
+// Test code: helpers outside #[test] functions may unwrap and panic too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
+
+mod common;
+
+use common::*;
+use koho_store::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_repository_function_crosses_municipalities() {
+    each_engine(|env| async move {
+        let db = env.open().await;
+        let store = &db.store;
+        let a = world(store, "komae", "komae_city").await;
+        let b = world(store, "mine", "mine_city").await;
+        let b_before = b_snapshot(store, &b).await;
+
+        let mut tx = store.begin(&a.tenant).await.unwrap();
+
+        // --- municipality record
+        let own = tx.municipality().get().await.unwrap();
+        assert_eq!(own.id, a.municipality.id);
+        assert_not_found(tx.municipality().update(&b.municipality).await);
+
+        // --- departments
+        let mut d = tx.departments();
+        assert_not_found(d.get(&b.department.id).await);
+        assert_not_found(d.ancestry(&b.sub_department.id).await);
+        assert!(
+            d.list()
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        assert_not_found(
+            d.create(&NewDepartment {
+                name: "越境課".into(),
+                parent_id: Some(b.department.id.clone()),
+            })
+            .await,
+        );
+        assert_not_found(d.update(&b.department).await);
+        let mut moved = a.sub_department.clone();
+        moved.parent_id = Some(b.department.id.clone());
+        assert_not_found(d.update(&moved).await);
+        assert_not_found(d.delete(&b.department.id).await);
+
+        // --- people
+        let mut p = tx.people();
+        assert_not_found(p.get(&b.person.id).await);
+        assert_not_found(p.get_by_email(&b.person.email).await);
+        assert!(
+            p.list()
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        assert!(
+            p.list_with_role(Role::Staff)
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        assert!(
+            p.list_in_department(&b.department.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_not_found(p.credentials(&b.person.id).await);
+        assert_not_found(
+            p.create(&NewPerson {
+                display_name: "越境".into(),
+                email: "x@komae.example".into(),
+                department_id: Some(b.department.id.clone()),
+                roles: vec![],
+            })
+            .await,
+        );
+        assert_not_found(p.update(&b.person).await);
+        let mut b_person_in_a_dept = b.person.clone();
+        b_person_in_a_dept.department_id = Some(a.department.id.clone());
+        assert_not_found(p.update(&b_person_in_a_dept).await);
+        assert_not_found(
+            p.set_password_hash(&b.person.id, Some(&Secret::new("stolen")))
+                .await,
+        );
+        assert_not_found(p.set_totp_secret(&b.person.id, None).await);
+        assert_not_found(p.delete(&b.person.id).await);
+
+        // --- official accounts
+        let mut acc = tx.accounts();
+        assert_not_found(acc.get(&b.account.id).await);
+        assert_not_found(acc.get_by_handle(Platform::X, "mine_city").await);
+        assert!(
+            acc.list()
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        assert!(
+            acc.list_by_state(AccountState::Active)
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        assert!(
+            acc.list_by_department(&b.department.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let mut f = account_fields(Platform::Instagram, "cross");
+        f.department_id = Some(b.department.id.clone());
+        assert_not_found(acc.create(&new_account(f)).await);
+        let mut f = account_fields(Platform::Instagram, "cross");
+        f.manager_id = Some(b.person.id.clone());
+        assert_not_found(acc.create(&new_account(f)).await);
+        assert_not_found(acc.update(&b.account).await);
+        let mut b_account_with_a_refs = b.account.clone();
+        b_account_with_a_refs.fields.department_id = Some(a.department.id.clone());
+        b_account_with_a_refs.fields.manager_id = Some(a.person.id.clone());
+        assert_not_found(acc.update(&b_account_with_a_refs).await);
+        assert_not_found(acc.record_followers(&b.account.id, 1).await);
+        assert_not_found(acc.delete(&b.account.id).await);
+
+        // --- applications
+        let mut ap = tx.applications();
+        assert_not_found(ap.get(&b.application.id).await);
+        assert!(
+            ap.list()
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        assert!(
+            ap.list_by_status(ApplicationStatus::Submitted)
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        assert!(ap.list_for_account(&b.account.id).await.unwrap().is_empty());
+        let base = NewApplication {
+            kind: ApplicationKind::Opening,
+            account_id: None,
+            proposal: account_fields(Platform::Line, "@komae_line"),
+            plan: "plan".into(),
+            applicant_id: a.person.id.clone(),
+            checklist: serde_json::json!({}),
+            overlap_account_ids: vec![],
+            status: ApplicationStatus::Draft,
+            form_number: None,
+            submitted_at: None,
+        };
+        let mut n = base.clone();
+        n.applicant_id = b.person.id.clone();
+        assert_not_found(ap.create(&n).await);
+        let mut n = base.clone();
+        n.account_id = Some(b.account.id.clone());
+        assert_not_found(ap.create(&n).await);
+        let mut n = base.clone();
+        n.overlap_account_ids = vec![b.account.id.clone()];
+        assert_not_found(ap.create(&n).await);
+        let mut n = base.clone();
+        n.proposal.manager_id = Some(b.person.id.clone());
+        assert_not_found(ap.create(&n).await);
+        assert_not_found(ap.update(&b.application).await);
+        let mut b_app_with_a_refs = b.application.clone();
+        b_app_with_a_refs.account_id = Some(a.account.id.clone());
+        b_app_with_a_refs.applicant_id = a.person.id.clone();
+        b_app_with_a_refs.overlap_account_ids = vec![];
+        b_app_with_a_refs.proposal = account_fields(Platform::X, "whatever");
+        assert_not_found(ap.update(&b_app_with_a_refs).await);
+        let mut own_app = a.application.clone();
+        own_app.decision = Some(Decision {
+            by: b.person.id.clone(),
+            at: 1,
+            reason: None,
+            waiver: false,
+        });
+        assert_not_found(ap.update(&own_app).await);
+        assert_not_found(ap.delete(&b.application.id).await);
+
+        // --- operation policy versions
+        let mut pv = tx.policies();
+        assert_not_found(pv.get(&b.published_policy.id).await);
+        assert_not_found(pv.get_version(&b.account.id, 1).await);
+        assert!(pv.list_for_account(&b.account.id).await.unwrap().is_empty());
+        assert_eq!(pv.published(&b.account.id).await.unwrap(), None);
+        assert_not_found(
+            pv.create_draft(&NewPolicyVersion {
+                account_id: b.account.id.clone(),
+                body: "x".into(),
+                created_by: Actor::Cli,
+            })
+            .await,
+        );
+        assert_not_found(pv.publish(&b.draft_policy.id, 1).await);
+        assert_not_found(pv.delete_draft(&b.draft_policy.id).await);
+
+        // --- account events
+        let mut ev = tx.events();
+        assert_not_found(ev.get(&b.event.id).await);
+        assert!(ev.list_for_account(&b.account.id).await.unwrap().is_empty());
+        assert!(
+            ev.list_due(i64::MAX)
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        let new_event = NewAccountEvent {
+            account_id: b.account.id.clone(),
+            kind: "closure".into(),
+            payload: serde_json::json!({}),
+            occurred_at: 1,
+            effective_at: None,
+            next_check_at: None,
+            related_account_id: None,
+            recorded_by: Actor::Cli,
+        };
+        assert_not_found(ev.create(&new_event).await);
+        let mut e = new_event.clone();
+        e.account_id = a.account.id.clone();
+        e.related_account_id = Some(b.account.id.clone());
+        assert_not_found(ev.create(&e).await);
+        assert_not_found(ev.set_next_check(&b.event.id, None).await);
+
+        // --- audit log: seqs are per municipality, so "B's row" is any seq past A's head
+        let mut au = tx.audit();
+        assert_eq!(au.head().await.unwrap().seq, a.audit_head);
+        assert_not_found(au.get(a.audit_head + 1).await);
+        let all = au.list(0, 10_000).await.unwrap();
+        assert_eq!(all.len() as i64, a.audit_head);
+        assert!(all.iter().all(|x| x.municipality_id == a.municipality.id));
+        assert!(
+            au.list_for_subject(&Subject::new("account", b.account.id.as_str()))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(au.verify().await.unwrap().is_intact());
+        tx.rollback().await.unwrap();
+
+        // --- the read-only view answers the same way
+        let mut r = store.read(&a.tenant).await.unwrap();
+        assert_not_found(r.accounts().get(&b.account.id).await);
+        assert_not_found(r.people().get(&b.person.id).await);
+        assert_not_found(r.departments().get(&b.department.id).await);
+        assert_not_found(r.applications().get(&b.application.id).await);
+        assert_not_found(r.policies().get(&b.published_policy.id).await);
+        assert_not_found(r.events().get(&b.event.id).await);
+        drop(r);
+
+        // --- B is untouched and both chains verify
+        assert_eq!(b_snapshot(store, &b).await, b_before);
+        assert!(store.verify_audit(&a.tenant).await.unwrap().is_intact());
+        assert!(store.verify_audit(&b.tenant).await.unwrap().is_intact());
+
+        // --- tenant handles exist only for real municipalities
+        assert_code(
+            store.tenant(&MunicipalityId::from("nope")).await,
+            "STORE_TENANT",
+        );
+        assert_code(store.tenant_by_slug("nope").await, "STORE_TENANT");
+        assert_eq!(store.tenant_by_slug("mine").await.unwrap(), b.tenant);
+    })
+    .await;
+}
+
+/// Everything of B as text, to compare before and after A's attempts.
+async fn b_snapshot(store: &Store, b: &World) -> String {
+    let mut r = store.read(&b.tenant).await.unwrap();
+    let cred = r.people().credentials(&b.person.id).await.unwrap();
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+        r.municipality().get().await.unwrap(),
+        r.departments().list().await.unwrap(),
+        r.people().list().await.unwrap(),
+        cred.password_hash.map(|s| s.expose().to_owned()),
+        r.accounts().list().await.unwrap(),
+        r.applications().list().await.unwrap(),
+        r.policies().list_for_account(&b.account.id).await.unwrap(),
+        r.events().list_for_account(&b.account.id).await.unwrap(),
+        r.audit().list(0, 10_000).await.unwrap(),
+    )
+}
