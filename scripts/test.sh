@@ -28,5 +28,31 @@ ensure_postgres() {
   fi
 }
 
+# Browser tests of the web application (tests/browser): Debian's Chromium driven by
+# playwright-core, with axe-core accessibility checks. They need node and npm; as
+# root, Chromium is installed from Debian's packages when missing. KOHO_SKIP_BROWSER=1
+# skips them.
+run_browser_tests() {
+  if [ -n "${KOHO_SKIP_BROWSER:-}" ]; then return 0; fi
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "scripts/test.sh: node not found; skipping the browser tests (tests/browser)" >&2
+    return 0
+  fi
+  if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "scripts/test.sh: installing Chromium from Debian's packages" >&2
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    else
+      echo "scripts/test.sh: no Chromium and no way to install it; skipping the browser tests" >&2
+      return 0
+    fi
+  fi
+  # The binary `cargo test` just built; the tests build it themselves when it is missing.
+  local bin="${CARGO_TARGET_DIR:-$PWD/target}/debug/koho"
+  if [ -x "$bin" ]; then export KOHO_BIN="$bin"; fi
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error && npm test)
+}
+
 ensure_postgres
 cargo test --workspace "$@"
+run_browser_tests

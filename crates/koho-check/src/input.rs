@@ -11,11 +11,19 @@ pub const MAX_INPUT_BYTES: usize = 256 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputError {
     Empty,
-    TooLarge { bytes: usize },
+    TooLarge {
+        bytes: usize,
+    },
     /// A control character other than tab and line breaks, at a character index.
-    ControlChar { at: usize, code: u32 },
+    ControlChar {
+        at: usize,
+        code: u32,
+    },
     /// A bidirectional override or isolate (U+202A–202E, U+2066–2069).
-    BidiControl { at: usize, code: u32 },
+    BidiControl {
+        at: usize,
+        code: u32,
+    },
 }
 
 impl InputError {
@@ -32,10 +40,11 @@ impl InputError {
     pub fn ja(&self) -> String {
         match self {
             InputError::Empty => "投稿の本文が空です".into(),
-            InputError::TooLarge { bytes } => format!(
-                "投稿が大きすぎます（{bytes} バイト）。{} バイト以内にしてください",
-                MAX_INPUT_BYTES
-            ),
+            InputError::TooLarge { bytes } => {
+                format!(
+                    "投稿が大きすぎます（{bytes} バイト）。{MAX_INPUT_BYTES} バイト以内にしてください"
+                )
+            }
             InputError::ControlChar { at, code } => format!(
                 "{}文字目に表示されない制御文字 (U+{code:04X}) が含まれています。削除してください",
                 at + 1
@@ -52,9 +61,15 @@ impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             InputError::Empty => f.write_str("empty post text"),
-            InputError::TooLarge { bytes } => write!(f, "post text of {bytes} bytes exceeds {MAX_INPUT_BYTES}"),
-            InputError::ControlChar { at, code } => write!(f, "control character U+{code:04X} at char {at}"),
-            InputError::BidiControl { at, code } => write!(f, "bidirectional control U+{code:04X} at char {at}"),
+            InputError::TooLarge { bytes } => {
+                write!(f, "post text of {bytes} bytes exceeds {MAX_INPUT_BYTES}")
+            }
+            InputError::ControlChar { at, code } => {
+                write!(f, "control character U+{code:04X} at char {at}")
+            }
+            InputError::BidiControl { at, code } => {
+                write!(f, "bidirectional control U+{code:04X} at char {at}")
+            }
         }
     }
 }
@@ -89,9 +104,21 @@ mod tests {
     fn rejects_what_cannot_be_checked_faithfully() {
         assert_eq!(validate_text(""), Err(InputError::Empty));
         assert_eq!(validate_text(" \n　"), Err(InputError::Empty));
-        assert!(matches!(validate_text(&"a".repeat(MAX_INPUT_BYTES + 1)), Err(InputError::TooLarge { .. })));
-        assert_eq!(validate_text("ab\u{7}c"), Err(InputError::ControlChar { at: 2, code: 7 }));
-        assert_eq!(validate_text("市\u{202E}txt.exe"), Err(InputError::BidiControl { at: 1, code: 0x202E }));
+        assert!(matches!(
+            validate_text(&"a".repeat(MAX_INPUT_BYTES + 1)),
+            Err(InputError::TooLarge { .. })
+        ));
+        assert_eq!(
+            validate_text("ab\u{7}c"),
+            Err(InputError::ControlChar { at: 2, code: 7 })
+        );
+        assert_eq!(
+            validate_text("市\u{202E}txt.exe"),
+            Err(InputError::BidiControl {
+                at: 1,
+                code: 0x202E
+            })
+        );
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn is_emoji_cluster(g: &str) -> bool {
     g.chars().any(|c| {
         matches!(c as u32,
             0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0xFE0F | 0x200D)
-    }) && !g.chars().all(|c| c.is_ascii())
+    }) && !g.is_ascii()
 }
 
 /// Counts `text` the way `platform` does.
@@ -84,21 +84,24 @@ pub fn measure(text: &str, platform: Platform) -> Option<Measure> {
     };
     for g in text.graphemes(true) {
         let g_chars = g.chars().count();
-        if let Some(u) = url_iter.peek() {
-            if byte >= u.end {
-                url_iter.next();
-            }
+        if url_iter.peek().is_some_and(|u| byte >= u.end) {
+            url_iter.next();
         }
-        if let Some(u) = url_iter.peek() {
-            if byte >= u.start && byte < u.end {
-                if byte == u.start {
-                    let w = if platform == Platform::X { X_URL } else { MASTODON_URL };
-                    add(w, char_index, &mut count);
-                }
-                byte += g.len();
-                char_index += g_chars;
-                continue;
+        if let Some(u) = url_iter.peek()
+            && byte >= u.start
+            && byte < u.end
+        {
+            if byte == u.start {
+                let w = if platform == Platform::X {
+                    X_URL
+                } else {
+                    MASTODON_URL
+                };
+                add(w, char_index, &mut count);
             }
+            byte += g.len();
+            char_index += g_chars;
+            continue;
         }
         match unit {
             Unit::Weighted => {
@@ -141,7 +144,11 @@ mod tests {
 
     #[test]
     fn x_counts_a_url_as_23_whatever_its_length() {
-        let m = measure("詳細 https://www.city.example.lg.jp/kurashi/gomi/2026/index.html", Platform::X).unwrap();
+        let m = measure(
+            "詳細 https://www.city.example.lg.jp/kurashi/gomi/2026/index.html",
+            Platform::X,
+        )
+        .unwrap();
         assert_eq!(m.count, 4 + 1 + 23);
     }
 
@@ -151,7 +158,10 @@ mod tests {
         let m = measure(&text, Platform::X).unwrap();
         assert_eq!(m.count, 282);
         assert_eq!(m.over_at, Some(140));
-        assert_eq!(measure(&"あ".repeat(140), Platform::X).unwrap().over_at, None);
+        assert_eq!(
+            measure(&"あ".repeat(140), Platform::X).unwrap().over_at,
+            None
+        );
     }
 
     #[test]
@@ -174,8 +184,14 @@ mod tests {
 
     #[test]
     fn line_allows_5000_chars() {
-        assert_eq!(measure(&"a".repeat(5000), Platform::Line).unwrap().over_at, None);
-        assert_eq!(measure(&"a".repeat(5001), Platform::Line).unwrap().over_at, Some(5000));
+        assert_eq!(
+            measure(&"a".repeat(5000), Platform::Line).unwrap().over_at,
+            None
+        );
+        assert_eq!(
+            measure(&"a".repeat(5001), Platform::Line).unwrap().over_at,
+            Some(5000)
+        );
     }
 
     #[test]

@@ -44,17 +44,16 @@ impl<T> Lexicon<T> {
     }
 
     /// Leftmost-longest, non-overlapping matches: `(start, end, payload)` in bytes.
-    pub(crate) fn find<'a>(&'a self, folded: &'a str) -> impl Iterator<Item = (usize, usize, &'a T)> + 'a {
+    pub(crate) fn find<'a>(
+        &'a self,
+        folded: &'a str,
+    ) -> impl Iterator<Item = (usize, usize, &'a T)> + 'a {
         self.ac.iter().flat_map(move |ac| {
             ac.leftmost_find_iter(folded).filter_map(move |m| {
                 let v = self.entries.get(m.value() as usize)?;
                 Some((m.start(), m.end(), v))
             })
         })
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
     }
 }
 
@@ -74,7 +73,10 @@ mod tests {
     fn matches_across_width_and_kana_variants() {
         let lex = Lexicon::new([("バカ".to_string(), 1), ("ｷﾁｶﾞｲ".to_string(), 2)]);
         let t = Normalized::new("ばかだ、ﾊﾞｶ、きちがい");
-        let hits: Vec<_> = lex.find(&t.folded).map(|(s, e, v)| (&t.text[s..e], *v)).collect();
+        let hits: Vec<_> = lex
+            .find(&t.folded)
+            .map(|(s, e, v)| (&t.text[s..e], *v))
+            .collect();
         assert_eq!(hits, vec![("ばか", 1), ("バカ", 1), ("きちがい", 2)]);
     }
 
@@ -82,13 +84,15 @@ mod tests {
     fn longest_match_wins() {
         let lex = Lexicon::new([("片手".to_string(), 1), ("片手落ち".to_string(), 2)]);
         let t = Normalized::new("片手落ちの対応");
-        assert_eq!(lex.find(&t.folded).map(|(_, _, v)| *v).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(
+            lex.find(&t.folded).map(|(_, _, v)| *v).collect::<Vec<_>>(),
+            vec![2]
+        );
     }
 
     #[test]
     fn empty_lexicon_matches_nothing() {
         let lex: Lexicon<u8> = Lexicon::new(Vec::new());
         assert_eq!(lex.find("abc").count(), 0);
-        assert_eq!(lex.len(), 0);
     }
 }

@@ -18,8 +18,8 @@ mod text;
 
 use std::fmt;
 
-pub use koho_guideline::{Category, Guideline, Platform, Severity};
 pub use input::{InputError, MAX_INPUT_BYTES, validate_text};
+pub use koho_guideline::{Category, Guideline, Platform, Severity};
 pub use normalize::Normalized;
 pub use registry::{RULES, RuleInfo};
 
@@ -90,7 +90,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown check rule code `{}` in a rules override", self.code)
+        write!(
+            f,
+            "unknown check rule code `{}` in a rules override",
+            self.code
+        )
     }
 }
 
@@ -98,7 +102,10 @@ impl std::error::Error for ConfigError {}
 
 impl ConfigError {
     pub fn ja(&self) -> String {
-        format!("チェック規則「{}」は存在しません（koho rules で一覧を表示できます）", self.code)
+        format!(
+            "チェック規則「{}」は存在しません（koho rules で一覧を表示できます）",
+            self.code
+        )
     }
 }
 
@@ -162,9 +169,15 @@ impl Checker {
                 }
             }
             for o in &check.rules {
-                match RULES.iter().position(|r| r.code == o.code && r.category == check.category) {
+                match RULES
+                    .iter()
+                    .position(|r| r.code == o.code && r.category == check.category)
+                {
                     Some(i) => {
-                        enabled[i] = o.severity.map(|severity| Enabled { severity, clauses: set });
+                        enabled[i] = o.severity.map(|severity| Enabled {
+                            severity,
+                            clauses: set,
+                        });
                     }
                     None => errors.push(ConfigError {
                         code: o.code.clone(),
@@ -179,7 +192,12 @@ impl Checker {
         let opts = |c: Category| g.check(c).map(|r| &r.options);
         let repeated = opts(Category::RepeatedPost);
         let settings = Settings {
-            own_domains: g.municipality.domains.iter().map(|d| d.to_ascii_lowercase()).collect(),
+            own_domains: g
+                .municipality
+                .domains
+                .iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect(),
             trusted_domains: opts(Category::ThirdPartyLink)
                 .map(|o| o.trusted_domains.clone())
                 .unwrap_or_default(),
@@ -187,7 +205,8 @@ impl Checker {
             window_days: repeated.and_then(|o| o.window_days).unwrap_or(7),
             similarity: repeated.and_then(|o| o.similarity).unwrap_or(0.85),
             allow_job_listings: opts(Category::Commercial).is_some_and(|o| o.allow_job_listings),
-            allow_public_comment: opts(Category::UndecidedPolicy).is_some_and(|o| o.allow_public_comment),
+            allow_public_comment: opts(Category::UndecidedPolicy)
+                .is_some_and(|o| o.allow_public_comment),
         };
         Ok(Checker {
             guideline_id: g.id.clone(),
@@ -226,7 +245,9 @@ impl Checker {
             .filter_map(|h| self.diagnostic(input.text, &norm, h))
             .collect();
         diags.sort_by(|a, b| (a.start, a.end, a.rule).cmp(&(b.start, b.end, b.rule)));
-        diags.dedup_by(|b, a| a.rule == b.rule && a.start == b.start && a.end == b.end && a.message == b.message);
+        diags.dedup_by(|b, a| {
+            a.rule == b.rule && a.start == b.start && a.end == b.end && a.message == b.message
+        });
         diags
     }
 

@@ -25,13 +25,21 @@ pub struct Normalized {
 fn is_extender(c: char) -> bool {
     // Combining marks and the half-width/full-width voiced sound marks compose with the
     // preceding character under NFKC, so they must be normalised together with it.
-    canonical_combining_class(c) != 0 || matches!(c, '\u{FF9E}' | '\u{FF9F}' | '\u{3099}' | '\u{309A}')
+    canonical_combining_class(c) != 0
+        || matches!(c, '\u{FF9E}' | '\u{FF9F}' | '\u{3099}' | '\u{309A}')
 }
 
 fn is_dash(c: char) -> bool {
     matches!(
         c,
-        '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30FC}' | '\u{FF70}' | '\u{FE63}' | '\u{2500}' | '\u{2501}'
+        '-' | '\u{2010}'
+            ..='\u{2015}'
+                | '\u{2212}'
+                | '\u{30FC}'
+                | '\u{FF70}'
+                | '\u{FE63}'
+                | '\u{2500}'
+                | '\u{2501}'
     )
 }
 
@@ -52,7 +60,11 @@ impl Normalized {
             seg.extend(chars[start..i].iter());
             let range = (start as u32, i as u32);
             for c in seg.nfkc() {
-                let c = if c.is_ascii_uppercase() { c.to_ascii_lowercase() } else { c };
+                let c = if c.is_ascii_uppercase() {
+                    c.to_ascii_lowercase()
+                } else {
+                    c
+                };
                 let mut buf = [0u8; 4];
                 let s = c.encode_utf8(&mut buf);
                 text.push_str(s);
@@ -74,11 +86,16 @@ impl Normalized {
         if self.src.is_empty() {
             return (0, 0);
         }
-        let s = self.src.get(start).map_or(self.input_chars, |r| r.0 as usize);
+        let s = self
+            .src
+            .get(start)
+            .map_or(self.input_chars, |r| r.0 as usize);
         let e = if end == 0 {
             s
         } else {
-            self.src.get(end - 1).map_or(self.input_chars, |r| r.1 as usize)
+            self.src
+                .get(end - 1)
+                .map_or(self.input_chars, |r| r.1 as usize)
         };
         (s, e.max(s))
     }

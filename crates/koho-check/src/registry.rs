@@ -21,7 +21,9 @@ pub struct RuleInfo {
 
 impl std::fmt::Debug for RuleInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RuleInfo").field("code", &self.code).finish()
+        f.debug_struct("RuleInfo")
+            .field("code", &self.code)
+            .finish()
     }
 }
 
@@ -49,7 +51,13 @@ pub(crate) struct Out {
 
 impl Out {
     /// A finding at a byte range of the normalised text.
-    pub(crate) fn at(&mut self, start: usize, end: usize, message: String, suggestion: Option<String>) {
+    pub(crate) fn at(
+        &mut self,
+        start: usize,
+        end: usize,
+        message: String,
+        suggestion: Option<String>,
+    ) {
         self.hits.push(Emitted {
             rule: self.current,
             span: Span::Norm(start, end),
@@ -59,7 +67,13 @@ impl Out {
     }
 
     /// A finding at a character range of the input.
-    pub(crate) fn at_input(&mut self, start: usize, end: usize, message: String, suggestion: Option<String>) {
+    pub(crate) fn at_input(
+        &mut self,
+        start: usize,
+        end: usize,
+        message: String,
+        suggestion: Option<String>,
+    ) {
         self.hits.push(Emitted {
             rule: self.current,
             span: Span::Input(start, end),
@@ -91,6 +105,61 @@ registry! {
     rules::images::AttachedImageConsent,
     rules::images::PeopleInPicture,
     rules::repeated::RepeatedPost,
+    rules::personal_info::PhoneNumber,
+    rules::personal_info::EmailAddress,
+    rules::personal_info::HomeAddress,
+    rules::personal_info::MyNumber,
+    rules::personal_info::CorporateNumber,
+    rules::personal_info::CardNumber,
+    rules::personal_info::BankAccount,
+    rules::personal_info::DriverLicense,
+    rules::personal_info::DateOfBirth,
+    rules::personal_info::PersonName,
+    rules::personal_info::PersonFacts,
+    rules::personal_info::ChildName,
+    rules::personal_info::IdentifiableDescription,
+    rules::rumor::Hearsay,
+    rules::rumor::SpreadRequest,
+    rules::undecided_policy::PolicyUnderConsideration,
+    rules::undecided_policy::UnofficialPreview,
+    rules::political::PartisanStance,
+    rules::political::Campaigning,
+    rules::religious::Proselytizing,
+    rules::religious::ReligiousClaim,
+    rules::commercial::ProductPromotion,
+    rules::commercial::DiscountPromotion,
+    rules::commercial::AffiliateLink,
+    rules::commercial::PrivateJobListing,
+    rules::social_advocacy::AdvocacyStance,
+    rules::social_advocacy::CampaignCall,
+    rules::personal_opinion::PersonalView,
+    rules::personal_opinion::StaffFeelings,
+    rules::illegal::IllegalIncitement,
+    rules::illegal::PiratedContent,
+    rules::confidential::InternalMaterial,
+    rules::confidential::PreAnnouncementLeak,
+    rules::security::Credential,
+    rules::security::NetworkDetail,
+    rules::security::AdminPage,
+    rules::security::PhysicalSecurity,
+    rules::security::Vulnerability,
+    rules::discrimination::DiscriminatoryTerm,
+    rules::discrimination::Stereotype,
+    rules::insult::AbusiveWord,
+    rules::insult::Ridicule,
+    rules::obscene::SexualWord,
+    rules::obscene::Sexualised,
+    rules::masked_text::MaskRun,
+    rules::masked_text::MaskInWord,
+    rules::links::Shortener,
+    rules::links::BrandShortener,
+    rules::links::ThirdPartyLink,
+    rules::copyright::Reprint,
+    rules::copyright::UncreditedQuote,
+    rules::copyright::CopiedMedia,
+    rules::plain_language::Jargon,
+    rules::plain_language::HardKanji,
+    rules::plain_language::StiffEnding,
 }
 
 #[cfg(test)]
@@ -104,7 +173,11 @@ mod tests {
         for r in RULES {
             assert!(seen.insert(r.code), "duplicate code {}", r.code);
             assert_eq!(r.code.len(), 5, "{}", r.code);
-            assert!(r.code[2..].chars().all(|c| c.is_ascii_digit()), "{}", r.code);
+            assert!(
+                r.code[2..].chars().all(|c| c.is_ascii_digit()),
+                "{}",
+                r.code
+            );
             assert!(!r.doc.trim().is_empty(), "{} has no documentation", r.code);
             assert!(!r.summary.trim().is_empty(), "{} has no summary", r.code);
         }

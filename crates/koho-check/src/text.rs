@@ -36,10 +36,18 @@ pub(crate) fn find_urls(text: &str) -> Vec<UrlMatch> {
         }
         let mut end = m.end();
         // Sentence punctuation right after a URL is not part of it.
-        while end > m.start() && matches!(text.as_bytes()[end - 1], b'.' | b',' | b')' | b']' | b'!' | b'?' | b'\'' | b';' | b':') {
+        while end > m.start()
+            && matches!(
+                text.as_bytes()[end - 1],
+                b'.' | b',' | b')' | b']' | b'!' | b'?' | b'\'' | b';' | b':'
+            )
+        {
             end -= 1;
         }
-        let rest = s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")).unwrap_or(s);
+        let rest = s
+            .strip_prefix("https://")
+            .or_else(|| s.strip_prefix("http://"))
+            .unwrap_or(s);
         let host: String = rest
             .split(['/', '?', '#', ':'])
             .next()
@@ -47,7 +55,11 @@ pub(crate) fn find_urls(text: &str) -> Vec<UrlMatch> {
             .trim_end_matches('.')
             .to_ascii_lowercase();
         if host.contains('.') {
-            out.push(UrlMatch { start: m.start(), end, host });
+            out.push(UrlMatch {
+                start: m.start(),
+                end,
+                host,
+            });
         }
     }
     out
@@ -55,12 +67,18 @@ pub(crate) fn find_urls(text: &str) -> Vec<UrlMatch> {
 
 /// Whether `host` is `domain` or one of its subdomains.
 pub(crate) fn host_within(host: &str, domain: &str) -> bool {
-    host == domain || (host.len() > domain.len() && host.ends_with(domain) && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
+    host == domain
+        || (host.len() > domain.len()
+            && host.ends_with(domain)
+            && host.as_bytes()[host.len() - domain.len() - 1] == b'.')
 }
 
 /// Public bodies' domains: national and local government, always trustworthy links.
 pub(crate) fn is_public_body(host: &str) -> bool {
-    host.ends_with(".go.jp") || host.ends_with(".lg.jp") || host_within(host, "gov") || host.ends_with(".ed.jp")
+    host.ends_with(".go.jp")
+        || host.ends_with(".lg.jp")
+        || host_within(host, "gov")
+        || host.ends_with(".ed.jp")
 }
 
 #[cfg(test)]
@@ -72,7 +90,10 @@ mod tests {
         let t = "詳しくはhttps://www.city.example.lg.jp/a/b.htmlをご覧ください。bit.ly/3abc も。";
         let u = find_urls(t);
         assert_eq!(u.len(), 2);
-        assert_eq!(&t[u[0].start..u[0].end], "https://www.city.example.lg.jp/a/b.html");
+        assert_eq!(
+            &t[u[0].start..u[0].end],
+            "https://www.city.example.lg.jp/a/b.html"
+        );
         assert_eq!(u[0].host, "www.city.example.lg.jp");
         assert_eq!(u[1].host, "bit.ly");
     }
@@ -85,7 +106,10 @@ mod tests {
     #[test]
     fn subdomain_matching() {
         assert!(host_within("www.city.komae.lg.jp", "city.komae.lg.jp"));
-        assert!(!host_within("evilcity.komae.lg.jp.example.com", "city.komae.lg.jp"));
+        assert!(!host_within(
+            "evilcity.komae.lg.jp.example.com",
+            "city.komae.lg.jp"
+        ));
         assert!(!host_within("xcity.komae.lg.jp", "city.komae.lg.jp"));
     }
 }

@@ -32,7 +32,8 @@ pub const PRESETS: &[(&str, &str)] = &[
 
 /// Guidelines written for koho from scratch as examples: `midori` is the fictional
 /// みどり市 of the demo and the evaluation corpus, with every check category enabled.
-pub const EXAMPLES: &[(&str, &str)] = &[("midori", include_str!("../../../guidelines/midori.toml"))];
+pub const EXAMPLES: &[(&str, &str)] =
+    &[("midori", include_str!("../../../guidelines/midori.toml"))];
 
 /// The TOML source of a built-in guideline: a preset or an example.
 pub fn preset_source(id: &str) -> Option<&'static str> {

@@ -473,6 +473,9 @@ pub enum StanceKind {
 pub struct Stance {
     pub policy: StanceKind,
     pub exception_by: Vec<RoleId>,
+    /// Every role in `exception_by` must permit, not just one (神栖市 第7条(3)
+    /// 「広報主管課及び運用管理者が許可した場合」).
+    pub exception_requires_all: bool,
     pub exception: Option<String>,
     /// The stance must be stated where users see it (美祢市 第4-2(5)).
     pub must_state: bool,
@@ -574,8 +577,13 @@ pub enum IncidentKind {
 }
 
 impl IncidentKind {
-    pub const IDS: &'static [&'static str] =
-        &["impersonation", "hijack", "backlash", "error", "important-mention"];
+    pub const IDS: &'static [&'static str] = &[
+        "impersonation",
+        "hijack",
+        "backlash",
+        "error",
+        "important-mention",
+    ];
     pub fn from_id(s: &str) -> Option<Self> {
         Some(match s {
             "impersonation" => IncidentKind::Impersonation,

@@ -120,10 +120,10 @@ fn choice<T>(
     let parsed = parse(&at.value);
     if parsed.is_none() {
         cx.push(
-            at.span.clone(),
+            at.span,
             ProblemKind::InvalidValue {
                 key: join(o.path(), key),
-                value: at.value.clone(),
+                value: at.value,
                 expected: allowed.join(", "),
             },
         );
@@ -132,7 +132,9 @@ fn choice<T>(
 }
 
 fn text(o: &mut Obj<'_, '_>, cx: &mut Cx, key: &str) -> String {
-    o.str(&mut cx.sink, key).map(|a| a.value).unwrap_or_default()
+    o.str(&mut cx.sink, key)
+        .map(|a| a.value)
+        .unwrap_or_default()
 }
 
 fn opt_text(o: &mut Obj<'_, '_>, cx: &mut Cx, key: &str) -> Option<String> {
@@ -161,7 +163,12 @@ fn unique_ids<'x>(cx: &mut Cx, kind: RefKind, ids: impl Iterator<Item = &'x At<S
 }
 
 /// Reads a list of `{ id, label, clause? }` tables.
-fn labelled(list: Vec<Obj<'_, '_>>, cx: &mut Cx, parent: &Cites, kind: RefKind) -> Vec<(String, String, Cites)> {
+fn labelled(
+    list: Vec<Obj<'_, '_>>,
+    cx: &mut Cx,
+    parent: &Cites,
+    kind: RefKind,
+) -> Vec<(String, String, Cites)> {
     let mut ids = Vec::new();
     let mut out = Vec::new();
     for mut o in list {
@@ -210,7 +217,9 @@ pub(crate) fn parse(src: &str) -> Result<Guideline, Vec<Problem>> {
                 // Unreachable in practice: a missing section is always reported.
                 p.push(Problem {
                     span: 0..0,
-                    kind: ProblemKind::MissingKey { key: "guideline".into() },
+                    kind: ProblemKind::MissingKey {
+                        key: "guideline".into(),
+                    },
                 });
             }
             Err(p)
@@ -284,11 +293,15 @@ fn read_root(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Option<Guideline> {
         })
         .collect::<Vec<_>>();
 
-    let municipality = root.table(&mut cx.sink, "municipality").map(|o| read_municipality(o, cx));
+    let municipality = root
+        .table(&mut cx.sink, "municipality")
+        .map(|o| read_municipality(o, cx));
     let roles = read_roles(root, cx);
     let clauses = read_clauses(root, cx, &documents);
 
-    let opening = root.table(&mut cx.sink, "opening").map(|o| read_opening(o, cx));
+    let opening = root
+        .table(&mut cx.sink, "opening")
+        .map(|o| read_opening(o, cx));
     let grandfathering = root.opt_table(&mut cx.sink, "grandfathering").map(|mut o| {
         let g = Grandfathering {
             clauses: cites(&mut o, cx, None),
@@ -297,34 +310,49 @@ fn read_root(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Option<Guideline> {
         o.finish(&mut cx.sink, &["clause", "report_to"]);
         g
     });
-    let operation_policy = root.opt_table(&mut cx.sink, "operation_policy").map(|mut o| {
-        let clauses = cites(&mut o, cx, None);
-        let items = o.tables(&mut cx.sink, "items");
-        let required_items = labelled(items, cx, &clauses, RefKind::Item)
-            .into_iter()
-            .map(|(id, label, _)| PolicyItem { id, label })
-            .collect();
-        let p = OperationPolicy {
-            required_items,
-            publish: o.opt_bool(&mut cx.sink, "publish").unwrap_or(true),
-            template: opt_text(&mut o, cx, "template"),
-            clauses,
-        };
-        o.finish(&mut cx.sink, &["clause", "items", "publish", "template"]);
-        p
-    });
+    let operation_policy = root
+        .opt_table(&mut cx.sink, "operation_policy")
+        .map(|mut o| {
+            let clauses = cites(&mut o, cx, None);
+            let items = o.tables(&mut cx.sink, "items");
+            let required_items = labelled(items, cx, &clauses, RefKind::Item)
+                .into_iter()
+                .map(|(id, label, _)| PolicyItem { id, label })
+                .collect();
+            let p = OperationPolicy {
+                required_items,
+                publish: o.opt_bool(&mut cx.sink, "publish").unwrap_or(true),
+                template: opt_text(&mut o, cx, "template"),
+                clauses,
+            };
+            o.finish(&mut cx.sink, &["clause", "items", "publish", "template"]);
+            p
+        });
     let profile = root
         .tables(&mut cx.sink, "profile")
         .into_iter()
         .filter_map(|mut o| {
-            let id = choice(&mut o, cx, "id", ProfileItem::IDS, ProfileItem::from_id, true);
+            let id = choice(
+                &mut o,
+                cx,
+                "id",
+                ProfileItem::IDS,
+                ProfileItem::from_id,
+                true,
+            );
             let label = text(&mut o, cx, "label");
             let clauses = cites(&mut o, cx, None);
             o.finish(&mut cx.sink, &["id", "label", "clause"]);
-            Some(ProfileRequirement { id: id?, label, clauses })
+            Some(ProfileRequirement {
+                id: id?,
+                label,
+                clauses,
+            })
         })
         .collect();
-    let post_approval = root.table(&mut cx.sink, "post_approval").map(|o| read_post_approval(o, cx));
+    let post_approval = root
+        .table(&mut cx.sink, "post_approval")
+        .map(|o| read_post_approval(o, cx));
     let content = match root.opt_table(&mut cx.sink, "content") {
         Some(o) => read_content(o, cx),
         None => ContentRules {
@@ -334,20 +362,31 @@ fn read_root(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Option<Guideline> {
         },
     };
     let checks = read_checks(root, cx);
-    let replies = root.opt_table(&mut cx.sink, "replies").map(|o| read_stance(o, cx));
-    let follows = root.opt_table(&mut cx.sink, "follows").map(|o| read_stance(o, cx));
+    let replies = root
+        .opt_table(&mut cx.sink, "replies")
+        .map(|o| read_stance(o, cx));
+    let follows = root
+        .opt_table(&mut cx.sink, "follows")
+        .map(|o| read_stance(o, cx));
     let moderation = read_moderation(root, cx);
-    let credentials = root.opt_table(&mut cx.sink, "credentials").map(|o| read_credentials(o, cx));
-    let posting_devices = root.opt_table(&mut cx.sink, "posting_devices").map(|mut o| {
-        let d = PostingDevices {
-            allowed: string_list(&mut o, cx, "allowed"),
-            exception: opt_text(&mut o, cx, "exception"),
-            exception_by: opt_role(&mut o, cx, "exception_by"),
-            clauses: cites(&mut o, cx, None),
-        };
-        o.finish(&mut cx.sink, &["allowed", "exception", "exception_by", "clause"]);
-        d
-    });
+    let credentials = root
+        .opt_table(&mut cx.sink, "credentials")
+        .map(|o| read_credentials(o, cx));
+    let posting_devices = root
+        .opt_table(&mut cx.sink, "posting_devices")
+        .map(|mut o| {
+            let d = PostingDevices {
+                allowed: string_list(&mut o, cx, "allowed"),
+                exception: opt_text(&mut o, cx, "exception"),
+                exception_by: opt_role(&mut o, cx, "exception_by"),
+                clauses: cites(&mut o, cx, None),
+            };
+            o.finish(
+                &mut cx.sink,
+                &["allowed", "exception", "exception_by", "clause"],
+            );
+            d
+        });
     let inactivity = root.opt_table(&mut cx.sink, "inactivity").map(|mut o| {
         let i = Inactivity {
             after_days: match o.opt_int(&mut cx.sink, "after_days", 1..=3650) {
@@ -394,7 +433,9 @@ fn read_root(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Option<Guideline> {
             notice_days: u32_opt(&mut o, cx, "notice_days", 3650),
             recheck_days: u32_opt(&mut o, cx, "recheck_days", 3650),
             keep_handle: o.opt_bool(&mut cx.sink, "keep_handle").unwrap_or(true),
-            redirect_to_main: o.opt_bool(&mut cx.sink, "redirect_to_main").unwrap_or(false),
+            redirect_to_main: o
+                .opt_bool(&mut cx.sink, "redirect_to_main")
+                .unwrap_or(false),
             publish_reason: o.opt_bool(&mut cx.sink, "publish_reason").unwrap_or(false),
             steps,
             clauses,
@@ -442,7 +483,10 @@ fn read_root(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Option<Guideline> {
             demanded_by: opt_role(&mut o, cx, "demanded_by"),
             clauses: cites(&mut o, cx, None),
         };
-        o.finish(&mut cx.sink, &["original", "apology", "demanded_by", "clause"]);
+        o.finish(
+            &mut cx.sink,
+            &["original", "apology", "demanded_by", "clause"],
+        );
         c
     });
     let incidents = read_incidents(root, cx);
@@ -501,8 +545,7 @@ fn read_municipality(mut o: Obj<'_, '_>, cx: &mut Cx) -> Municipality {
     let domains = o.opt_str_list(&mut cx.sink, "domains").unwrap_or_default();
     for d in &domains {
         let ok = d.value.contains('.')
-            && d
-                .value
+            && d.value
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
         if !ok {
@@ -511,7 +554,9 @@ fn read_municipality(mut o: Obj<'_, '_>, cx: &mut Cx) -> Municipality {
                 ProblemKind::InvalidValue {
                     key: "municipality.domains".into(),
                     value: d.value.clone(),
-                    expected: "a lower-case host name without scheme or path, e.g. city.komae.lg.jp".into(),
+                    expected:
+                        "a lower-case host name without scheme or path, e.g. city.komae.lg.jp"
+                            .into(),
                 },
             );
         }
@@ -647,11 +692,13 @@ fn read_opening(mut o: Obj<'_, '_>, cx: &mut Cx) -> Opening {
         w.finish(&mut cx.sink, &["by", "clause"]);
         r
     });
-    let reapproval_on_purpose_change = o.opt_table(&mut cx.sink, "reapproval_on_purpose_change").map(|mut r| {
-        let c = cites(&mut r, cx, None);
-        r.finish(&mut cx.sink, &["clause"]);
-        c
-    });
+    let reapproval_on_purpose_change = o
+        .opt_table(&mut cx.sink, "reapproval_on_purpose_change")
+        .map(|mut r| {
+            let c = cites(&mut r, cx, None);
+            r.finish(&mut cx.sink, &["clause"]);
+            c
+        });
     let mut field_ids = Vec::new();
     let mut fields = Vec::new();
     for mut f in o.tables(&mut cx.sink, "fields") {
@@ -661,37 +708,50 @@ fn read_opening(mut o: Obj<'_, '_>, cx: &mut Cx) -> Opening {
         let c = cites(&mut f, cx, Some(&clauses));
         f.finish(&mut cx.sink, &["id", "label", "clause"]);
         if let (Some(id), Some(at)) = (id, id_at) {
-            fields.push(ApplicationField { id, label, clauses: c });
+            fields.push(ApplicationField {
+                id,
+                label,
+                clauses: c,
+            });
             field_ids.push(at);
         }
     }
     // "other" may repeat (the forms have several その他 rows); real fields may not.
     let strict: Vec<_> = field_ids.iter().filter(|a| a.value != "other").collect();
     unique_ids(cx, RefKind::Item, strict.into_iter());
-    let existing_account_review = o.opt_table(&mut cx.sink, "existing_account_review").map(|mut r| {
-        let c = cites(&mut r, cx, Some(&clauses));
-        let mut ids = Vec::new();
-        let mut questions = Vec::new();
-        for mut q in r.tables(&mut cx.sink, "questions") {
-            let id = q.str(&mut cx.sink, "id");
-            let label = text(&mut q, cx, "label");
-            let body = text(&mut q, cx, "text");
-            q.finish(&mut cx.sink, &["id", "label", "text"]);
-            if let Some(id) = id {
-                questions.push(Question {
-                    id: id.value.clone(),
-                    label,
-                    text: body,
-                });
-                ids.push(id);
-            }
-        }
-        unique_ids(cx, RefKind::Question, ids.iter());
-        r.finish(&mut cx.sink, &["clause", "questions"]);
-        ExistingAccountReview { clauses: c, questions }
-    });
-    let application_form = o.opt_table(&mut cx.sink, "application_form").map(|f| read_form(f, cx));
-    let approval_form = o.opt_table(&mut cx.sink, "approval_form").map(|f| read_form(f, cx));
+    let existing_account_review =
+        o.opt_table(&mut cx.sink, "existing_account_review")
+            .map(|mut r| {
+                let c = cites(&mut r, cx, Some(&clauses));
+                let mut ids = Vec::new();
+                let mut questions = Vec::new();
+                for mut q in r.tables(&mut cx.sink, "questions") {
+                    let id = q.str(&mut cx.sink, "id");
+                    let label = text(&mut q, cx, "label");
+                    let body = text(&mut q, cx, "text");
+                    q.finish(&mut cx.sink, &["id", "label", "text"]);
+                    if let Some(id) = id {
+                        questions.push(Question {
+                            id: id.value.clone(),
+                            label,
+                            text: body,
+                        });
+                        ids.push(id);
+                    }
+                }
+                unique_ids(cx, RefKind::Question, ids.iter());
+                r.finish(&mut cx.sink, &["clause", "questions"]);
+                ExistingAccountReview {
+                    clauses: c,
+                    questions,
+                }
+            });
+    let application_form = o
+        .opt_table(&mut cx.sink, "application_form")
+        .map(|f| read_form(f, cx));
+    let approval_form = o
+        .opt_table(&mut cx.sink, "approval_form")
+        .map(|f| read_form(f, cx));
     if !applicant.is_empty() && applicant == approver {
         cx.push(
             o.span().start..o.span().start + 1,
@@ -763,7 +823,10 @@ fn read_post_approval(mut o: Obj<'_, '_>, cx: &mut Cx) -> PostApproval {
         let label = text(&mut e, cx, "label");
         let c = cites(&mut e, cx, Some(&clauses));
         let post_hoc_report_to = opt_role(&mut e, cx, "post_hoc_report_to");
-        e.finish(&mut cx.sink, &["id", "label", "clause", "post_hoc_report_to"]);
+        e.finish(
+            &mut cx.sink,
+            &["id", "label", "clause", "post_hoc_report_to"],
+        );
         if let Some(id) = id {
             exceptions.push(ApprovalException {
                 id: id.value.clone(),
@@ -791,7 +854,13 @@ fn read_post_approval(mut o: Obj<'_, '_>, cx: &mut Cx) -> PostApproval {
     }
     o.finish(
         &mut cx.sink,
-        &["clause", "default", "approver", "exceptions", "required_for"],
+        &[
+            "clause",
+            "default",
+            "approver",
+            "exceptions",
+            "required_for",
+        ],
     );
     PostApproval {
         clauses,
@@ -892,11 +961,18 @@ fn read_checks(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Vec<CheckRule> {
         let mut options = CheckOptions {
             window_days: u32_opt(&mut o, cx, "window_days", 365),
             similarity: o.opt_float(&mut cx.sink, "similarity", 0.5, 1.0),
-            allow_job_listings: o.opt_bool(&mut cx.sink, "allow_job_listings").unwrap_or(false),
+            allow_job_listings: o
+                .opt_bool(&mut cx.sink, "allow_job_listings")
+                .unwrap_or(false),
             trusted_domains: string_list(&mut o, cx, "trusted_domains"),
-            allow_public_comment: o.opt_bool(&mut cx.sink, "allow_public_comment").unwrap_or(false),
+            allow_public_comment: o
+                .opt_bool(&mut cx.sink, "allow_public_comment")
+                .unwrap_or(false),
         };
-        options.trusted_domains.iter_mut().for_each(|d| d.make_ascii_lowercase());
+        options
+            .trusted_domains
+            .iter_mut()
+            .for_each(|d| d.make_ascii_lowercase());
         let option_of: &[(&str, Category)] = &[
             ("window_days", Category::RepeatedPost),
             ("similarity", Category::RepeatedPost),
@@ -993,13 +1069,23 @@ fn read_stance(mut o: Obj<'_, '_>, cx: &mut Cx) -> Stance {
     let s = Stance {
         policy,
         exception_by: role_list(&mut o, cx, "exception_by"),
+        exception_requires_all: o
+            .opt_bool(&mut cx.sink, "exception_requires_all")
+            .unwrap_or(false),
         exception: opt_text(&mut o, cx, "exception"),
         must_state: o.opt_bool(&mut cx.sink, "must_state").unwrap_or(false),
         clauses: cites(&mut o, cx, None),
     };
     o.finish(
         &mut cx.sink,
-        &["policy", "exception_by", "exception", "must_state", "clause"],
+        &[
+            "policy",
+            "exception_by",
+            "exception_requires_all",
+            "exception",
+            "must_state",
+            "clause",
+        ],
     );
     s
 }
@@ -1065,7 +1151,9 @@ fn read_credentials(mut o: Obj<'_, '_>, cx: &mut Cx) -> Credentials {
         require_digits: has.contains_key("digits"),
         require_symbols: has.contains_key("symbols"),
         rotation_days: u32_opt(&mut o, cx, "rotation_days", 3650),
-        distinct_across_platforms: o.opt_bool(&mut cx.sink, "distinct_across_platforms").unwrap_or(false),
+        distinct_across_platforms: o
+            .opt_bool(&mut cx.sink, "distinct_across_platforms")
+            .unwrap_or(false),
         clauses: cites(&mut o, cx, None),
     };
     o.finish(
@@ -1094,7 +1182,14 @@ fn read_incidents(root: &mut Obj<'_, '_>, cx: &mut Cx) -> Vec<Incident> {
     let mut out = Vec::new();
     for mut o in root.tables(&mut cx.sink, "incidents") {
         let kind_at = o.opt_str(&mut cx.sink, "kind");
-        let kind = choice(&mut o, cx, "kind", IncidentKind::IDS, IncidentKind::from_id, true);
+        let kind = choice(
+            &mut o,
+            cx,
+            "kind",
+            IncidentKind::IDS,
+            IncidentKind::from_id,
+            true,
+        );
         let clauses = cites(&mut o, cx, None);
         let report_chain = role_list(&mut o, cx, "report_chain");
         let steps = read_steps(&mut o, cx, &clauses);

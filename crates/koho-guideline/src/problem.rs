@@ -13,17 +13,52 @@ pub struct Problem {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProblemKind {
-    Syntax { message: String },
-    UnknownKey { key: String, hint: Option<String> },
-    MissingKey { key: String },
-    WrongType { key: String, expected: &'static str, found: &'static str },
-    Empty { key: String },
-    OutOfRange { key: String, min: i64, max: i64 },
-    OutOfRangeFloat { key: String, min: f64, max: f64 },
-    InvalidValue { key: String, value: String, expected: String },
-    UnknownReference { kind: RefKind, name: String, hint: Option<String> },
-    Duplicate { kind: RefKind, name: String },
-    Inconsistent { message_en: String, message_ja: String },
+    Syntax {
+        message: String,
+    },
+    UnknownKey {
+        key: String,
+        hint: Option<String>,
+    },
+    MissingKey {
+        key: String,
+    },
+    WrongType {
+        key: String,
+        expected: &'static str,
+        found: &'static str,
+    },
+    Empty {
+        key: String,
+    },
+    OutOfRange {
+        key: String,
+        min: i64,
+        max: i64,
+    },
+    OutOfRangeFloat {
+        key: String,
+        min: f64,
+        max: f64,
+    },
+    InvalidValue {
+        key: String,
+        value: String,
+        expected: String,
+    },
+    UnknownReference {
+        kind: RefKind,
+        name: String,
+        hint: Option<String>,
+    },
+    Duplicate {
+        kind: RefKind,
+        name: String,
+    },
+    Inconsistent {
+        message_en: String,
+        message_ja: String,
+    },
 }
 
 /// What a dangling or duplicated name refers to.
@@ -86,13 +121,19 @@ impl ProblemKind {
     /// The message in Japanese, for the people who write guideline files.
     pub fn ja(&self) -> String {
         match self {
-            ProblemKind::Syntax { message } => format!("TOML の書き方に誤りがあります（{message}）"),
+            ProblemKind::Syntax { message } => {
+                format!("TOML の書き方に誤りがあります（{message}）")
+            }
             ProblemKind::UnknownKey { key, hint } => match hint {
                 Some(h) => format!("不明なキー「{key}」です。「{h}」の誤りではありませんか"),
                 None => format!("不明なキー「{key}」です"),
             },
             ProblemKind::MissingKey { key } => format!("必須のキー「{key}」がありません"),
-            ProblemKind::WrongType { key, expected, found } => format!(
+            ProblemKind::WrongType {
+                key,
+                expected,
+                found,
+            } => format!(
                 "「{key}」の型が違います（{} が必要ですが {} が書かれています）",
                 ja_type(expected),
                 ja_type(found)
@@ -104,7 +145,11 @@ impl ProblemKind {
             ProblemKind::OutOfRangeFloat { key, min, max } => {
                 format!("「{key}」は {min} 以上 {max} 以下の数にしてください")
             }
-            ProblemKind::InvalidValue { key, value, expected } => {
+            ProblemKind::InvalidValue {
+                key,
+                value,
+                expected,
+            } => {
                 format!("「{key}」の値「{value}」は使えません（使える値: {expected}）")
             }
             ProblemKind::UnknownReference { kind, name, hint } => match hint {
@@ -147,8 +192,17 @@ impl fmt::Display for ProblemKind {
                 None => write!(f, "unknown key `{key}`"),
             },
             ProblemKind::MissingKey { key } => write!(f, "missing required key `{key}`"),
-            ProblemKind::WrongType { key, expected, found } => {
-                write!(f, "`{key}` must be {} {expected}, found {} {found}", article(expected), article(found))
+            ProblemKind::WrongType {
+                key,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "`{key}` must be {} {expected}, found {} {found}",
+                    article(expected),
+                    article(found)
+                )
             }
             ProblemKind::Empty { key } => write!(f, "`{key}` must not be empty"),
             ProblemKind::OutOfRange { key, min, max } => {
@@ -157,8 +211,15 @@ impl fmt::Display for ProblemKind {
             ProblemKind::OutOfRangeFloat { key, min, max } => {
                 write!(f, "`{key}` must be a number from {min} to {max}")
             }
-            ProblemKind::InvalidValue { key, value, expected } => {
-                write!(f, "`{key}` has invalid value `{value}` (expected one of: {expected})")
+            ProblemKind::InvalidValue {
+                key,
+                value,
+                expected,
+            } => {
+                write!(
+                    f,
+                    "`{key}` has invalid value `{value}` (expected one of: {expected})"
+                )
             }
             ProblemKind::UnknownReference { kind, name, hint } => match hint {
                 Some(h) => write!(f, "unknown {} `{name}` (did you mean `{h}`?)", kind.en()),
@@ -171,7 +232,11 @@ impl fmt::Display for ProblemKind {
 }
 
 fn article(word: &str) -> &'static str {
-    if word.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// Line and column (both 1-based, column in characters) of a byte offset.

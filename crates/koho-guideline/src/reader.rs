@@ -90,7 +90,13 @@ impl<'a, 'i> Obj<'a, 'i> {
         self.table.contains_key(key)
     }
 
-    fn wrong_type(&self, sink: &mut Sink, key: &str, v: &Spanned<DeValue<'_>>, expected: &'static str) {
+    fn wrong_type(
+        &self,
+        sink: &mut Sink,
+        key: &str,
+        v: &Spanned<DeValue<'_>>,
+        expected: &'static str,
+    ) {
         sink.push(
             v.span(),
             ProblemKind::WrongType {
@@ -183,7 +189,13 @@ impl<'a, 'i> Obj<'a, 'i> {
         }
     }
 
-    pub(crate) fn opt_float(&mut self, sink: &mut Sink, key: &str, min: f64, max: f64) -> Option<f64> {
+    pub(crate) fn opt_float(
+        &mut self,
+        sink: &mut Sink,
+        key: &str,
+        min: f64,
+        max: f64,
+    ) -> Option<f64> {
         let v = self.get(key)?;
         let n = match v.get_ref() {
             DeValue::Float(f) => f.as_str().replace('_', "").parse::<f64>().ok(),

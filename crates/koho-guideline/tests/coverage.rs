@@ -6,6 +6,10 @@
 //! the table lacks, or when the table has a row for a label the preset does not
 //! declare — so the document cannot drift from the presets.
 
+// Helpers outside #[test] functions are test code too; clippy.toml only covers the
+// test functions themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::{BTreeMap, HashSet};
 
 use koho_guideline::{Guideline, PRESETS};
@@ -54,7 +58,9 @@ fn sections(doc: &str) -> (BTreeMap<String, Vec<Row>>, Vec<String>) {
             .map(|c| c.trim().to_owned())
             .collect();
         let first = cells.first().map(String::as_str).unwrap_or("");
-        let is_separator = cells.iter().all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':' | ' ')));
+        let is_separator = cells
+            .iter()
+            .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':' | ' ')));
         if is_separator || first == "条項" {
             continue;
         }
@@ -109,7 +115,10 @@ fn problems(doc: &str, presets: &[Guideline]) -> Vec<String> {
         let mut seen = HashSet::new();
         for r in rows {
             if !declared.contains(&r.label.as_str()) {
-                problems.push(format!("{id}: line {}: row for {} which the preset does not declare", r.line, r.label));
+                problems.push(format!(
+                    "{id}: line {}: row for {} which the preset does not declare",
+                    r.line, r.label
+                ));
             }
             if !seen.insert(r.label.as_str()) {
                 problems.push(format!("{id}: line {}: second row for {}", r.line, r.label));
@@ -122,8 +131,16 @@ fn problems(doc: &str, presets: &[Guideline]) -> Vec<String> {
             }
         }
         // Same order as the preset's [[clauses]], so the table reads like the document.
-        let common_doc: Vec<&str> = declared.iter().copied().filter(|l| table_set.contains(l)).collect();
-        let common_table: Vec<&str> = in_table.iter().copied().filter(|l| declared.contains(l)).collect();
+        let common_doc: Vec<&str> = declared
+            .iter()
+            .copied()
+            .filter(|l| table_set.contains(l))
+            .collect();
+        let common_table: Vec<&str> = in_table
+            .iter()
+            .copied()
+            .filter(|l| declared.contains(l))
+            .collect();
         if problems.len() == before && common_doc != common_table {
             let at = common_doc
                 .iter()
@@ -174,7 +191,13 @@ fn a_missing_row_is_caught() {
         let cut: String = doc
             .lines()
             .filter(|l| {
-                let cell = l.trim().trim_start_matches('|').split('|').next().unwrap_or("").trim();
+                let cell = l
+                    .trim()
+                    .trim_start_matches('|')
+                    .split('|')
+                    .next()
+                    .unwrap_or("")
+                    .trim();
                 !(l.trim().starts_with('|') && cell.trim_matches('`') == label)
             })
             .collect::<Vec<_>>()
@@ -183,7 +206,9 @@ fn a_missing_row_is_caught() {
         // must be reported for this preset at least.
         let found = problems(&cut, &presets);
         assert!(
-            found.iter().any(|p| p.starts_with(&format!("{}: ", g.id)) && p.contains(&label)),
+            found
+                .iter()
+                .any(|p| p.starts_with(&format!("{}: ", g.id)) && p.contains(&label)),
             "{}: removing the row for {label} went unnoticed: {found:?}",
             g.id
         );
@@ -202,12 +227,18 @@ fn a_row_for_an_undeclared_clause_is_caught() {
         // Append a bogus row right after the section's first table row.
         let mut lines: Vec<&str> = doc.lines().collect();
         let first_row = (heading..lines.len())
-            .find(|&i| lines[i].trim().starts_with('|') && !lines[i].contains("条項") && !lines[i].contains("---"))
+            .find(|&i| {
+                lines[i].trim().starts_with('|')
+                    && !lines[i].contains("条項")
+                    && !lines[i].contains("---")
+            })
             .expect("a row");
         lines.insert(first_row + 1, "| 第999条 | 存在しない条項 | なし |");
         let found = problems(&lines.join("\n"), &presets);
         assert!(
-            found.iter().any(|p| p.starts_with(&format!("{}: ", g.id)) && p.contains("第999条")),
+            found
+                .iter()
+                .any(|p| p.starts_with(&format!("{}: ", g.id)) && p.contains("第999条")),
             "{}: a row for an undeclared clause went unnoticed: {found:?}",
             g.id
         );

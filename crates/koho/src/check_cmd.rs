@@ -2,7 +2,10 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufWriter, Write};
 
 use clap::{Args, ValueEnum};
-use koho_check::{Checker, Diagnostic, ImageFacts, Input, MAX_INPUT_BYTES, PastPost, Platform, RULES, has_error, validate_text};
+use koho_check::{
+    Checker, Diagnostic, ImageFacts, Input, MAX_INPUT_BYTES, PastPost, Platform, RULES, has_error,
+    validate_text,
+};
 use serde::Deserialize;
 
 use crate::error::{CliError, CliResult};
@@ -41,7 +44,10 @@ pub struct CheckArgs {
 pub fn parse_platform(s: &str) -> Result<Platform, String> {
     Platform::from_id(s).ok_or_else(|| {
         let all: Vec<&str> = Platform::ALL.iter().map(|p| p.id()).collect();
-        format!("サービス「{s}」は使えません（使えるもの: {}）", all.join(", "))
+        format!(
+            "サービス「{s}」は使えません（使えるもの: {}）",
+            all.join(", ")
+        )
     })
 }
 
@@ -50,18 +56,25 @@ pub fn check(a: &CheckArgs) -> CliResult<u8> {
     if let Some(batch) = &a.batch {
         return run_batch(batch, &spec, a.platform);
     }
-    let (_, checker) = load::checker(&spec)?;
+    let (guideline, checker) = load::checker(&spec)?;
     let path = a.file.as_deref().unwrap_or("-");
     let bytes = load::read_bytes_limited(path, MAX_INPUT_BYTES)?;
     let text = String::from_utf8(bytes).map_err(|e| {
         CliError::input(
             "INPUT_NOT_UTF8",
-            format!("投稿本文が UTF-8 ではありません（{}バイト目）", e.utf8_error().valid_up_to() + 1),
+            format!(
+                "投稿本文が UTF-8 ではありません（{}バイト目）",
+                e.utf8_error().valid_up_to() + 1
+            ),
             "post text is not valid UTF-8",
         )
     })?;
     validate_text(&text).map_err(|e| CliError::input(e.code(), e.ja(), e.to_string()))?;
-    let images = a.images.iter().map(|p| image_facts(p)).collect::<CliResult<Vec<_>>>()?;
+    let images = a
+        .images
+        .iter()
+        .map(|p| image_facts(p))
+        .collect::<CliResult<Vec<_>>>()?;
     let history_src = match &a.history {
         Some(p) => load::read_text_file(p)?,
         None => String::new(),
@@ -82,9 +95,15 @@ pub fn check(a: &CheckArgs) -> CliResult<u8> {
     });
     let origin = if path == "-" { "<stdin>" } else { path };
     match a.format {
-        Format::Human => out(&render::human(origin, &text, &diags))?,
-        Format::Json => out(&format!("{}\n", serde_json::to_string_pretty(&diags).unwrap_or_default()))?,
-        Format::Sarif => out(&format!("{}\n", serde_json::to_string_pretty(&render::sarif(origin, &text, &diags)).unwrap_or_default()))?,
+        Format::Human => out(&render::human(origin, &text, &guideline.title, &diags))?,
+        Format::Json => out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&diags).unwrap_or_default()
+        ))?,
+        Format::Sarif => out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&render::sarif(origin, &text, &diags)).unwrap_or_default()
+        ))?,
     }
     Ok(u8::from(has_error(&diags)))
 }
@@ -95,7 +114,10 @@ pub fn image_facts(path: &str) -> CliResult<ImageFacts> {
     let meta = koho_media::inspect(&bytes).map_err(|e| {
         CliError::input(
             "INPUT_BAD_IMAGE",
-            format!("画像「{path}」を読み取れません。JPEG・PNG・WebP の画像を指定してください（{}）", e.code()),
+            format!(
+                "画像「{path}」を読み取れません。JPEG・PNG・WebP の画像を指定してください（{}）",
+                e.code()
+            ),
             format!("{path}: {e}"),
         )
     })?;
@@ -177,7 +199,9 @@ fn run_batch(path: &str, default_spec: &str, default_platform: Option<Platform>)
         }
         // Guidelines named per line are compiled once, before the parallel part.
         for (_, l) in &chunk {
-            if let Ok(BatchLine { guideline: Some(g), .. }) = l
+            if let Ok(BatchLine {
+                guideline: Some(g), ..
+            }) = l
                 && !checkers.contains_key(g)
             {
                 let c = load::checker(g)?.1;
@@ -192,7 +216,9 @@ fn run_batch(path: &str, default_spec: &str, default_platform: Option<Platform>)
                     let checkers = &checkers;
                     s.spawn(move || {
                         part.iter()
-                            .map(|(n, l)| batch_one(*n, l, checkers, default_spec, default_platform))
+                            .map(|(n, l)| {
+                                batch_one(*n, l, checkers, default_spec, default_platform)
+                            })
                             .collect::<Vec<_>>()
                     })
                 })
@@ -211,11 +237,7 @@ fn run_batch(path: &str, default_spec: &str, default_platform: Option<Platform>)
         }
     }
     w.flush().map_err(|e| CliError::io("<stdout>", &e))?;
-    Ok(if any_bad {
-        2
-    } else {
-        u8::from(any_error)
-    })
+    Ok(if any_bad { 2 } else { u8::from(any_error) })
 }
 
 /// One output line of a batch, with what it means for the exit status.
@@ -233,7 +255,9 @@ fn batch_one(
     default_platform: Option<Platform>,
 ) -> Answer {
     let bad = |msg: String| Answer {
-        json: serde_json::json!({ "line": n, "error": { "code": "INPUT_BAD_LINE", "message": msg } }).to_string(),
+        json:
+            serde_json::json!({ "line": n, "error": { "code": "INPUT_BAD_LINE", "message": msg } })
+                .to_string(),
         has_error: false,
         bad_input: true,
     };
@@ -291,7 +315,14 @@ pub fn rules(a: &RulesArgs) -> CliResult<u8> {
                 format!("unknown rule {code}"),
             ));
         };
-        out(&format!("# {} {}（{}）\n\n{}\n\n{}\n", r.code, r.name, r.category.id(), r.summary, r.doc))?;
+        out(&format!(
+            "# {} {}（{}）\n\n{}\n\n{}\n",
+            r.code,
+            r.name,
+            r.category.id(),
+            r.summary,
+            r.doc
+        ))?;
         return Ok(0);
     }
     if a.json {
@@ -299,11 +330,20 @@ pub fn rules(a: &RulesArgs) -> CliResult<u8> {
             .iter()
             .map(|r| serde_json::json!({ "code": r.code, "name": r.name, "category": r.category.id(), "summary": r.summary }))
             .collect();
-        out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ))?;
     } else {
         let mut s = String::new();
         for r in RULES {
-            s.push_str(&format!("{}  {:<18} {:<28} {}\n", r.code, r.category.id(), r.name, r.summary));
+            s.push_str(&format!(
+                "{}  {:<18} {:<28} {}\n",
+                r.code,
+                r.category.id(),
+                r.name,
+                r.summary
+            ));
         }
         out(&s)?;
     }

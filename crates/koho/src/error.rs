@@ -26,8 +26,12 @@ impl CliError {
     pub fn io(path: &str, e: &std::io::Error) -> Self {
         let ja = match e.kind() {
             std::io::ErrorKind::NotFound => format!("ファイル「{path}」が見つかりません"),
-            std::io::ErrorKind::PermissionDenied => format!("ファイル「{path}」を読み書きする権限がありません"),
-            std::io::ErrorKind::InvalidData => format!("ファイル「{path}」は UTF-8 のテキストではありません"),
+            std::io::ErrorKind::PermissionDenied => {
+                format!("ファイル「{path}」を読み書きする権限がありません")
+            }
+            std::io::ErrorKind::InvalidData => {
+                format!("ファイル「{path}」は UTF-8 のテキストではありません")
+            }
             _ => format!("ファイル「{path}」を読み書きできません（{e}）"),
         };
         CliError::input("CLI_IO", ja, format!("{path}: {e}"))

@@ -62,7 +62,10 @@ fn ratio(a: usize, b: usize) -> f64 {
 
 pub fn run(a: &EvalArgs) -> CliResult<u8> {
     let (_, checker) = load::checker(&a.guideline)?;
-    let mut counts: BTreeMap<Category, Counts> = Category::ALL.iter().map(|c| (*c, Counts::default())).collect();
+    let mut counts: BTreeMap<Category, Counts> = Category::ALL
+        .iter()
+        .map(|c| (*c, Counts::default()))
+        .collect();
     let (mut ordinary, mut ordinary_blocked, mut total) = (0usize, 0usize, 0usize);
     let mut misses = Vec::new();
     for path in &a.corpus {
@@ -90,9 +93,18 @@ pub fn run(a: &EvalArgs) -> CliResult<u8> {
                 })?;
                 expected.insert(c);
             }
-            let platform = post.platform.as_deref().map(parse_platform).transpose().map_err(|e| {
-                CliError::input("INPUT_BAD_PLATFORM", format!("{path}:{}: {e}", n + 1), format!("{path}:{}: bad platform", n + 1))
-            })?;
+            let platform = post
+                .platform
+                .as_deref()
+                .map(parse_platform)
+                .transpose()
+                .map_err(|e| {
+                    CliError::input(
+                        "INPUT_BAD_PLATFORM",
+                        format!("{path}:{}: {e}", n + 1),
+                        format!("{path}:{}: bad platform", n + 1),
+                    )
+                })?;
             let images: Vec<ImageFacts> = post
                 .images
                 .iter()
@@ -112,7 +124,13 @@ pub fn run(a: &EvalArgs) -> CliResult<u8> {
                 images: &images,
                 history: &history,
             });
-            let found: BTreeSet<Category> = diags.iter().map(|d| d.category).collect();
+            // The corpus labels what a reviewer would flag (warning or error); an
+            // info-level reminder is not a finding.
+            let found: BTreeSet<Category> = diags
+                .iter()
+                .filter(|d| d.severity >= Severity::Warning)
+                .map(|d| d.category)
+                .collect();
             total += 1;
             if expected.is_empty() {
                 ordinary += 1;
@@ -126,12 +144,25 @@ pub fn run(a: &EvalArgs) -> CliResult<u8> {
                     (true, true) => e.tp += 1,
                     (false, true) => {
                         e.fp += 1;
-                        let d = diags.iter().find(|d| d.category == *c).map(|d| format!("{} 「{}」", d.rule, d.excerpt));
-                        misses.push(format!("誤検出 {} {}: {}", c.id(), post.id, d.unwrap_or_default()));
+                        let d = diags
+                            .iter()
+                            .find(|d| d.category == *c)
+                            .map(|d| format!("{} 「{}」", d.rule, d.excerpt));
+                        misses.push(format!(
+                            "誤検出 {} {}: {}",
+                            c.id(),
+                            post.id,
+                            d.unwrap_or_default()
+                        ));
                     }
                     (true, false) => {
                         e.fn_ += 1;
-                        misses.push(format!("見逃し {} {}: {}", c.id(), post.id, post.text.chars().take(60).collect::<String>()));
+                        misses.push(format!(
+                            "見逃し {} {}: {}",
+                            c.id(),
+                            post.id,
+                            post.text.chars().take(60).collect::<String>()
+                        ));
                     }
                     (false, false) => {}
                 }
@@ -149,9 +180,15 @@ pub fn run(a: &EvalArgs) -> CliResult<u8> {
             .collect();
         let v = serde_json::json!({ "posts": total, "ordinary": ordinary, "ordinary_with_error": ordinary_blocked,
             "ordinary_with_error_share": blocked_share, "categories": cats });
-        out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+        out(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        ))?;
     } else {
-        let mut s = format!("{:<18} {:>5} {:>5} {:>5} {:>9} {:>7}\n", "category", "TP", "FP", "FN", "precision", "recall");
+        let mut s = format!(
+            "{:<18} {:>5} {:>5} {:>5} {:>9} {:>7}\n",
+            "category", "TP", "FP", "FN", "precision", "recall"
+        );
         for (c, k) in &counts {
             s.push_str(&format!(
                 "{:<18} {:>5} {:>5} {:>5} {:>9.3} {:>7.3}\n",

@@ -36,8 +36,14 @@ pub fn run(cmd: GuidelineCmd) -> CliResult<u8> {
         GuidelineCmd::List => {
             let mut s = String::new();
             for (id, src) in PRESETS.iter().chain(EXAMPLES) {
-                let title = Guideline::parse(id, src).map(|g| g.title).unwrap_or_default();
-                let kind = if PRESETS.iter().any(|(p, _)| p == id) { "プリセット" } else { "例" };
+                let title = Guideline::parse(id, src)
+                    .map(|g| g.title)
+                    .unwrap_or_default();
+                let kind = if PRESETS.iter().any(|(p, _)| p == id) {
+                    "プリセット"
+                } else {
+                    "例"
+                };
                 s.push_str(&format!("{id:<10} {kind:<6} {title}\n"));
             }
             out(&s)?;
@@ -63,7 +69,10 @@ fn validate(specs: &[String]) -> CliResult<u8> {
                     failed = true;
                     for e in errs {
                         let (line, col) = koho_guideline::line_col(&src, e.span.start);
-                        report.push_str(&format!("{origin}:{line}:{col}: エラー[G008]: {}\n", e.ja()));
+                        report.push_str(&format!(
+                            "{origin}:{line}:{col}: エラー[G008]: {}\n",
+                            e.ja()
+                        ));
                     }
                 }
             },
@@ -94,15 +103,29 @@ fn show(spec: &str, format: ShowFormat) -> CliResult<u8> {
                 .map(|(c, rules)| serde_json::json!({ "clause": c, "rules": rules }))
                 .collect();
             let v = serde_json::json!({ "guideline": &g, "clauses": by_clause });
-            out(&format!("{}\n", serde_json::to_string_pretty(&v).unwrap_or_default()))?;
+            out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            ))?;
         }
         ShowFormat::Text => {
             let mut s = format!("{}（{}）\n", g.title, g.id);
-            s.push_str(&format!("自治体: {}  ホームページ: {}\n", g.municipality.name, g.municipality.homepage));
-            let roles: Vec<String> = g.roles.iter().map(|r| format!("{}={}", r.id, r.name)).collect();
+            s.push_str(&format!(
+                "自治体: {}  ホームページ: {}\n",
+                g.municipality.name, g.municipality.homepage
+            ));
+            let roles: Vec<String> = g
+                .roles
+                .iter()
+                .map(|r| format!("{}={}", r.id, r.name))
+                .collect();
             s.push_str(&format!("役割: {}\n\n", roles.join("、")));
             for (c, rules) in g.rules_by_clause() {
-                let title = c.title.as_deref().map(|t| format!(" {t}")).unwrap_or_default();
+                let title = c
+                    .title
+                    .as_deref()
+                    .map(|t| format!(" {t}"))
+                    .unwrap_or_default();
                 s.push_str(&format!("■ {}{title}\n", c.label));
                 for line in c.text.lines() {
                     s.push_str(&format!("    {line}\n"));

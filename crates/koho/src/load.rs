@@ -26,11 +26,15 @@ pub fn guideline_source(spec: &str) -> CliResult<(String, String)> {
     if let Some(src) = koho_guideline::preset_source(spec) {
         return Ok((format!("preset:{spec}"), src.to_owned()));
     }
-    let looks_like_path = spec.contains('/') || spec.contains('.') || std::path::Path::new(spec).exists();
+    let looks_like_path =
+        spec.contains('/') || spec.contains('.') || std::path::Path::new(spec).exists();
     if !looks_like_path {
         return Err(CliError::input(
             "CLI_UNKNOWN_GUIDELINE",
-            format!("ガイドライン「{spec}」はありません。組み込み: {}、またはファイルのパスを指定してください", builtin_ids()),
+            format!(
+                "ガイドライン「{spec}」はありません。組み込み: {}、またはファイルのパスを指定してください",
+                builtin_ids()
+            ),
             format!("unknown guideline `{spec}` (built-in: {})", builtin_ids()),
         ));
     }
@@ -44,7 +48,10 @@ pub fn guideline(spec: &str) -> CliResult<Guideline> {
     Guideline::parse(&origin, &src).map_err(|e| {
         CliError::input(
             "CLI_INVALID_GUIDELINE",
-            format!("ガイドライン「{origin}」に誤りがあります:\n{}", e.render_ja().trim_end()),
+            format!(
+                "ガイドライン「{origin}」に誤りがあります:\n{}",
+                e.render_ja().trim_end()
+            ),
             e.render_en(),
         )
     })
@@ -57,8 +64,14 @@ pub fn checker(spec: &str) -> CliResult<(Guideline, Checker)> {
         let list: Vec<String> = errs.iter().map(|e| e.ja()).collect();
         CliError::input(
             "CLI_INVALID_GUIDELINE",
-            format!("ガイドライン「{spec}」に誤りがあります:\n{}", list.join("\n")),
-            errs.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+            format!(
+                "ガイドライン「{spec}」に誤りがあります:\n{}",
+                list.join("\n")
+            ),
+            errs.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
         )
     })?;
     Ok((g, c))
@@ -69,8 +82,14 @@ pub fn read_text_file(path: &str) -> CliResult<String> {
     String::from_utf8(bytes).map_err(|e| {
         CliError::input(
             "CLI_NOT_UTF8",
-            format!("「{path}」は UTF-8 のテキストではありません（{}バイト目）", e.utf8_error().valid_up_to() + 1),
-            format!("{path}: invalid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
+            format!(
+                "「{path}」は UTF-8 のテキストではありません（{}バイト目）",
+                e.utf8_error().valid_up_to() + 1
+            ),
+            format!(
+                "{path}: invalid UTF-8 at byte {}",
+                e.utf8_error().valid_up_to()
+            ),
         )
     })
 }
@@ -79,7 +98,10 @@ pub fn read_text_file(path: &str) -> CliResult<String> {
 pub fn read_bytes_limited(path: &str, limit: usize) -> CliResult<Vec<u8>> {
     let mut buf = Vec::new();
     let taken = if path == "-" {
-        std::io::stdin().lock().take(limit as u64 + 1).read_to_end(&mut buf)
+        std::io::stdin()
+            .lock()
+            .take(limit as u64 + 1)
+            .read_to_end(&mut buf)
     } else {
         std::fs::File::open(path).and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut buf))
     };

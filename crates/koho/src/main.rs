@@ -1,12 +1,19 @@
 //! The `koho` command. A thin shell: every decision is made by the library crates.
 
+mod account_cmd;
+mod audit_cmd;
 mod check_cmd;
+mod config;
+mod db_cmd;
+mod demo_cmd;
 mod error;
 mod eval_cmd;
 mod guideline_cmd;
 mod load;
 mod media_cmd;
+mod register_cmd;
 mod render;
+mod serve_cmd;
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -16,7 +23,11 @@ use clap::{Parser, Subcommand};
 use crate::error::CliResult;
 
 #[derive(Parser)]
-#[command(name = "koho", version, about = "自治体の公式SNSアカウントを、その自治体のガイドラインどおりに運用するためのツール")]
+#[command(
+    name = "koho",
+    version,
+    about = "自治体の公式SNSアカウントを、その自治体のガイドラインどおりに運用するためのツール"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -36,6 +47,27 @@ enum Command {
     /// 画像の位置情報などのメタデータ
     #[command(subcommand)]
     Media(media_cmd::MediaCmd),
+    /// 公式アカウント台帳: 開設申請・承認・運用停止・廃止など
+    #[command(subcommand)]
+    Account(account_cmd::AccountCmd),
+    /// 公開用の台帳と「このアカウントは公式か」の確認
+    #[command(subcommand)]
+    Register(register_cmd::RegisterCmd),
+    /// 監査ログの検証と表示
+    #[command(subcommand)]
+    Audit(audit_cmd::AuditCmd),
+    /// データベースのバックアップと復元
+    #[command(subcommand)]
+    Db(db_cmd::DbCmd),
+    /// 空のデータベースにデモの自治体（架空の みどり市）を作る
+    Demo(demo_cmd::DemoArgs),
+    /// ウェブ画面と API を起動する（投稿前チェックの編集画面など）
+    Serve(serve_cmd::ServeArgs),
+    /// 有効な設定を表示する（秘密情報は伏せ字）
+    Config {
+        #[arg(long, value_enum, default_value = "text")]
+        format: account_cmd::Format,
+    },
 }
 
 fn run(cli: Cli) -> CliResult<u8> {
@@ -45,6 +77,13 @@ fn run(cli: Cli) -> CliResult<u8> {
         Command::Rules(a) => check_cmd::rules(&a),
         Command::Eval(a) => eval_cmd::run(&a),
         Command::Media(c) => media_cmd::run(c),
+        Command::Account(c) => account_cmd::run(c),
+        Command::Register(c) => register_cmd::run(c),
+        Command::Audit(c) => audit_cmd::run(c),
+        Command::Db(c) => db_cmd::run(c),
+        Command::Demo(a) => demo_cmd::run(&a),
+        Command::Serve(a) => serve_cmd::run(&a),
+        Command::Config { format } => config::show(matches!(format, account_cmd::Format::Json)),
     }
 }
 

@@ -6,20 +6,18 @@ use crate::{load, out};
 #[derive(Subcommand)]
 pub enum MediaCmd {
     /// 位置情報などの識別情報を、画素を再圧縮せずに削除する（向きは保つ）
-    Strip {
-        input: String,
-        output: String,
-    },
+    Strip { input: String, output: String },
     /// 画像のメタデータ（位置情報の有無など）を表示する
-    Inspect {
-        input: String,
-    },
+    Inspect { input: String },
 }
 
 fn bad_image(path: &str, e: &koho_media::MediaError) -> CliError {
     CliError::input(
         "INPUT_BAD_IMAGE",
-        format!("画像「{path}」を読み取れません。JPEG・PNG・WebP の画像を指定してください（{}）", e.code()),
+        format!(
+            "画像「{path}」を読み取れません。JPEG・PNG・WebP の画像を指定してください（{}）",
+            e.code()
+        ),
         format!("{path}: {e}"),
     )
 }

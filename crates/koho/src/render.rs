@@ -33,7 +33,8 @@ fn locate(text: &str, at: usize) -> (usize, usize, &str) {
 }
 
 /// Compiler-style rendering: the line, a caret under the span, message, suggestion, clause.
-pub fn human(origin: &str, text: &str, diags: &[Diagnostic]) -> String {
+/// `title` names the guideline in the 根拠 lines, as staff know it.
+pub fn human(origin: &str, text: &str, title: &str, diags: &[Diagnostic]) -> String {
     let mut out = String::new();
     for d in diags {
         let (line_no, col, line) = locate(text, d.start);
@@ -49,27 +50,51 @@ pub fn human(origin: &str, text: &str, diags: &[Diagnostic]) -> String {
         out.push_str(&format!("{gutter} |\n{line_no} | {line}\n"));
         let before: String = line.chars().take(col - 1).collect();
         let line_chars = line.chars().count();
-        let span_in_line: String = line.chars().skip(col - 1).take((d.end - d.start).min(line_chars.saturating_sub(col - 1))).collect();
+        let span_in_line: String = line
+            .chars()
+            .skip(col - 1)
+            .take((d.end - d.start).min(line_chars.saturating_sub(col - 1)))
+            .collect();
         let pad = UnicodeWidthStr::width(before.as_str());
         let width = UnicodeWidthStr::width(span_in_line.as_str()).max(1);
-        out.push_str(&format!("{gutter} | {}{}\n", " ".repeat(pad), "^".repeat(width)));
+        out.push_str(&format!(
+            "{gutter} | {}{}\n",
+            " ".repeat(pad),
+            "^".repeat(width)
+        ));
         if let Some(s) = &d.suggestion {
             out.push_str(&format!("{gutter} = 提案: {s}\n"));
         }
         for c in &d.clauses {
             let text: String = c.text.chars().take(80).collect();
-            let more = if c.text.chars().count() > 80 { "…" } else { "" };
-            out.push_str(&format!("{gutter} = 根拠: {} {}「{}{more}」\n", c.guideline, c.clause, text.replace('\n', " ")));
+            let more = if c.text.chars().count() > 80 {
+                "…"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "{gutter} = 根拠: {title} {}「{}{more}」\n",
+                c.clause,
+                text.replace('\n', " ")
+            ));
         }
         out.push('\n');
     }
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = diags.iter().filter(|d| d.severity == Severity::Warning).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
+    let warnings = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     let infos = diags.len() - errors - warnings;
     if diags.is_empty() {
         out.push_str("問題は見つかりませんでした。\n");
     } else {
-        out.push_str(&format!("エラー {errors} 件、警告 {warnings} 件、情報 {infos} 件\n"));
+        out.push_str(&format!(
+            "エラー {errors} 件、警告 {warnings} 件、情報 {infos} 件\n"
+        ));
     }
     out
 }

@@ -1,5 +1,9 @@
 //! The CLI contract, exercised through the real binary.
 
+// Helpers outside #[test] functions are test code too; clippy.toml only covers the
+// test functions themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -31,7 +35,19 @@ const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
 #[test]
 fn every_preset_validates() {
-    let o = koho(&["guideline", "validate", "takanabe", "komae", "mine", "urausu", "kamisu", "midori"], b"");
+    let o = koho(
+        &[
+            "guideline",
+            "validate",
+            "takanabe",
+            "komae",
+            "mine",
+            "urausu",
+            "kamisu",
+            "midori",
+        ],
+        b"",
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(stdout(&o).lines().count(), 6);
 }
@@ -48,8 +64,14 @@ fn an_invalid_guideline_file_fails_with_positions_and_exit_2() {
     let o = koho(&["guideline", "validate", path.to_str().unwrap()], b"");
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("bad.toml:") && err.contains("役割「mayor」は定義されていません"), "{err}");
-    assert!(err.contains("チェック区分「rumour」は定義されていません。「rumor」の誤りではありませんか"), "{err}");
+    assert!(
+        err.contains("bad.toml:") && err.contains("役割「mayor」は定義されていません"),
+        "{err}"
+    );
+    assert!(
+        err.contains("チェック区分「rumour」は定義されていません。「rumor」の誤りではありませんか"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -69,8 +91,17 @@ fn show_prints_every_clause_with_its_text() {
 
 #[test]
 fn check_exit_codes_follow_the_contract() {
-    let clean = koho(&["check", "-p", "x", "-"], "図書館は12月29日から休館します。".as_bytes());
-    assert_eq!(clean.status.code(), Some(0), "{}{}", stdout(&clean), stderr(&clean));
+    let clean = koho(
+        &["check", "-p", "x", "-"],
+        "図書館は12月29日から休館します。".as_bytes(),
+    );
+    assert_eq!(
+        clean.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&clean),
+        stderr(&clean)
+    );
     let long = "あ".repeat(150);
     let over = koho(&["check", "-p", "x", "-"], long.as_bytes());
     assert_eq!(over.status.code(), Some(1));
@@ -80,10 +111,15 @@ fn check_exit_codes_follow_the_contract() {
 #[test]
 fn json_diagnostics_have_the_contract_fields_and_char_offsets() {
     let text = format!("お知らせ🌸{}", "あ".repeat(140));
-    let o = koho(&["check", "-p", "x", "--format", "json", "-"], text.as_bytes());
+    let o = koho(
+        &["check", "-p", "x", "--format", "json", "-"],
+        text.as_bytes(),
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let d = &v.as_array().unwrap()[0];
-    for key in ["rule", "category", "severity", "start", "end", "excerpt", "message", "clauses"] {
+    for key in [
+        "rule", "category", "severity", "start", "end", "excerpt", "message", "clauses",
+    ] {
         assert!(d.get(key).is_some(), "missing {key}: {d}");
     }
     assert_eq!(d["category"], "length");
@@ -97,26 +133,60 @@ fn json_diagnostics_have_the_contract_fields_and_char_offsets() {
 
 #[test]
 fn sarif_output_is_a_sarif_log() {
-    let o = koho(&["check", "-p", "x", "--format", "sarif", "-"], "あ".repeat(141).as_bytes());
+    let o = koho(
+        &["check", "-p", "x", "--format", "sarif", "-"],
+        "あ".repeat(141).as_bytes(),
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["version"], "2.1.0");
     let r = &v["runs"][0]["results"][0];
     assert_eq!(r["ruleId"], "LN001");
     assert_eq!(r["level"], "error");
-    assert_eq!(r["locations"][0]["physicalLocation"]["region"]["startColumn"], 141);
+    assert_eq!(
+        r["locations"][0]["physicalLocation"]["region"]["startColumn"],
+        141
+    );
 }
 
 #[test]
 fn bad_input_is_a_clear_error_with_exit_2() {
     let cases: Vec<(Vec<&str>, Vec<u8>, &str)> = vec![
         (vec!["check", "-"], b"".to_vec(), "本文が空"),
-        (vec!["check", "-"], vec![0xe3, 0x81, 0xff, 0x41], "UTF-8 ではありません"),
-        (vec!["check", "-"], vec![b'a'; 10 * 1024 * 1024], "大きすぎます"),
-        (vec!["check", "-"], "市\u{7}のお知らせ".as_bytes().to_vec(), "制御文字"),
-        (vec!["check", "-"], "市\u{202E}のお知らせ".as_bytes().to_vec(), "表示順を変える制御文字"),
-        (vec!["check", "-g", "nowhere", "-"], "お知らせ".as_bytes().to_vec(), "ガイドライン「nowhere」はありません"),
-        (vec!["check", "-p", "myspace", "-"], "お知らせ".as_bytes().to_vec(), "サービス「myspace」は使えません"),
-        (vec!["check", "--image", "/nonexistent.jpg", "-"], "お知らせ".as_bytes().to_vec(), "見つかりません"),
+        (
+            vec!["check", "-"],
+            vec![0xe3, 0x81, 0xff, 0x41],
+            "UTF-8 ではありません",
+        ),
+        (
+            vec!["check", "-"],
+            vec![b'a'; 10 * 1024 * 1024],
+            "大きすぎます",
+        ),
+        (
+            vec!["check", "-"],
+            "市\u{7}のお知らせ".as_bytes().to_vec(),
+            "制御文字",
+        ),
+        (
+            vec!["check", "-"],
+            "市\u{202E}のお知らせ".as_bytes().to_vec(),
+            "表示順を変える制御文字",
+        ),
+        (
+            vec!["check", "-g", "nowhere", "-"],
+            "お知らせ".as_bytes().to_vec(),
+            "ガイドライン「nowhere」はありません",
+        ),
+        (
+            vec!["check", "-p", "myspace", "-"],
+            "お知らせ".as_bytes().to_vec(),
+            "サービス「myspace」は使えません",
+        ),
+        (
+            vec!["check", "--image", "/nonexistent.jpg", "-"],
+            "お知らせ".as_bytes().to_vec(),
+            "見つかりません",
+        ),
     ];
     for (args, input, expect) in cases {
         let o = koho(&args, &input);
@@ -132,7 +202,10 @@ fn a_corrupt_image_is_refused() {
     let path = dir.path().join("broken.jpg");
     let good = std::fs::read(format!("{ROOT}/corpus/images/with-gps.jpg")).unwrap();
     std::fs::write(&path, &good[..good.len() / 2]).unwrap();
-    let o = koho(&["check", "--image", path.to_str().unwrap(), "-"], "紅葉です".as_bytes());
+    let o = koho(
+        &["check", "--image", path.to_str().unwrap(), "-"],
+        "紅葉です".as_bytes(),
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("画像「"), "{}", stderr(&o));
 }
@@ -140,11 +213,22 @@ fn a_corrupt_image_is_refused() {
 #[test]
 fn images_with_location_are_errors() {
     let img = format!("{ROOT}/corpus/images/with-gps.jpg");
-    let o = koho(&["check", "--format", "json", "--image", &img, "-"], "紅葉がきれいです".as_bytes());
+    let o = koho(
+        &["check", "--format", "json", "--image", &img, "-"],
+        "紅葉がきれいです".as_bytes(),
+    );
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let rules: Vec<&str> = v.as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
-    assert!(rules.contains(&"GT001") && rules.contains(&"PR001"), "{rules:?}");
+    let rules: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"GT001") && rules.contains(&"PR001"),
+        "{rules:?}"
+    );
 }
 
 #[test]
@@ -156,7 +240,17 @@ fn media_strip_removes_the_location() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let clean = std::fs::read(&out).unwrap();
     assert!(!koho_media_has_gps(&clean));
-    let o = koho(&["check", "--format", "json", "--image", out.to_str().unwrap(), "-"], "紅葉".as_bytes());
+    let o = koho(
+        &[
+            "check",
+            "--format",
+            "json",
+            "--image",
+            out.to_str().unwrap(),
+            "-",
+        ],
+        "紅葉".as_bytes(),
+    );
     assert!(!stdout(&o).contains("GT001"));
 }
 
@@ -172,7 +266,11 @@ fn koho_media_has_gps(bytes: &[u8]) -> bool {
 fn batch_answers_every_line_in_order_and_flags_bad_lines() {
     let mut input = String::new();
     for i in 0..5000 {
-        let text = if i % 7 == 0 { "あ".repeat(141) } else { format!("お知らせ{i}") };
+        let text = if i % 7 == 0 {
+            "あ".repeat(141)
+        } else {
+            format!("お知らせ{i}")
+        };
         input.push_str(&serde_json::json!({ "id": i, "text": text, "platform": "x" }).to_string());
         input.push('\n');
     }
@@ -181,16 +279,25 @@ fn batch_answers_every_line_in_order_and_flags_bad_lines() {
     std::fs::write(&path, &input).unwrap();
     let o = koho(&["check", "--batch", path.to_str().unwrap()], b"");
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let lines: Vec<serde_json::Value> = stdout(&o).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 5000);
     for (i, l) in lines.iter().enumerate() {
         assert_eq!(l["id"], i);
         let n = l["diagnostics"].as_array().unwrap().len();
         assert_eq!(n > 0, i % 7 == 0, "line {i}: {l}");
     }
-    let bad = koho(&["check", "--batch", "-"], b"{\"id\": 1, \"text\": \"ok\"}\nnot json\n");
+    let bad = koho(
+        &["check", "--batch", "-"],
+        b"{\"id\": 1, \"text\": \"ok\"}\nnot json\n",
+    );
     assert_eq!(bad.status.code(), Some(2));
-    let out: Vec<serde_json::Value> = stdout(&bad).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out: Vec<serde_json::Value> = stdout(&bad)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(out[1]["line"], 2);
 }
 

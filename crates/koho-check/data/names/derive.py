@@ -8,7 +8,8 @@ Inputs (no header rows):
   last_name_org.csv          kanji, count, kana, romaji            (1,999 surnames)
   first_name_{man,woman}_org.csv   kana, romaji, kanji variant...  (given names)
 Outputs (UTF-8, one entry per line, `#` comments):
-  surnames.txt     kanji surnames, most frequent first, plus additions.txt's [surname]
+  surnames.txt     `kanji<TAB>hiragana reading`, most frequent first, plus additions.txt's
+                   [surname] (`kanji:reading`)
   given_kanji.txt  kanji given names, 1-4 characters, grouped by first character:
                    `<first char>\t<rest> <rest> ...` where `-` stands for "no rest"
   given_kana.txt   hiragana readings of given names, 2-6 characters, minus
@@ -56,14 +57,17 @@ surnames = []
 seen = set()
 for row in csv.reader(open(src / "last_name_org.csv", encoding="utf-8")):
     s = unicodedata.normalize("NFKC", row[0].strip())
+    r = unicodedata.normalize("NFKC", row[2].strip())
     if s and all(is_kanji(c) for c in s) and s not in seen:
         seen.add(s)
-        surnames.append(s)
-for s in add["surname"]:
+        surnames.append((s, r if all(is_hira(c) for c in r) else ""))
+for entry in add["surname"]:
+    s, _, r = entry.partition(":")
     if s not in seen:
         seen.add(s)
-        surnames.append(s)
-(here / "surnames.txt").write_text(header + "\n".join(surnames) + "\n", encoding="utf-8")
+        surnames.append((s, r))
+lines = [f"{s}\t{r}" if r else s for s, r in surnames]
+(here / "surnames.txt").write_text(header + "\n".join(lines) + "\n", encoding="utf-8")
 
 kanji = set()
 kana = set()

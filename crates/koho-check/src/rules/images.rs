@@ -75,17 +75,100 @@ koho には判断できないため、添付のたびに確認を促します。
     }
 }
 
-/// Words that put people into a photo or video the post talks about.
-static PEOPLE_IN_PICTURE: LazyLock<Lexicon<()>> = LazyLock::new(|| {
-    Lexicon::new(
-        [
-            "集合写真", "記念写真", "笑顔の写真", "活動の様子の写真", "様子を撮影", "写真に写って", "動画に映って",
-            "顔写真", "子どもたちの写真", "児童の写真", "生徒の写真", "園児の写真", "参加者の写真",
-            "皆さんの笑顔", "子どもたちの笑顔", "表情をご覧", "写真で紹介", "写真を掲載",
-        ]
-        .into_iter()
-        .map(|w| (w.to_string(), ())),
-    )
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cue {
+    /// A phrase that by itself means people are in a picture (集合写真).
+    PeoplePicture,
+    /// People who may be in a picture the post shows (参加者, 子どもたち).
+    People,
+    /// The post is about a picture (写真, 撮影).
+    Picture,
+    /// Consent was obtained, or nobody identifiable is in the picture.
+    Cleared,
+}
+
+static CUES: LazyLock<Lexicon<Cue>> = LazyLock::new(|| {
+    let people_picture = [
+        "集合写真",
+        "記念写真",
+        "記念撮影",
+        "笑顔の写真",
+        "顔写真",
+        "写真に写って",
+        "動画に映って",
+        "笑顔いっぱいの一枚",
+    ];
+    let people = [
+        "皆さん",
+        "皆様",
+        "みなさん",
+        "子どもたち",
+        "子供たち",
+        "こどもたち",
+        "児童",
+        "生徒",
+        "園児",
+        "部員",
+        "選手",
+        "参加者",
+        "来場者",
+        "来庁者",
+        "住民の",
+        "新成人",
+        "ランナー",
+        "ボランティア",
+        "親子",
+        "ママ",
+        "パパ",
+        "赤ちゃん",
+        "笑顔",
+        "表情",
+        "晴れ着姿",
+        "仮装",
+        "混み合",
+        "お年寄り",
+        "利用者の",
+        "受講者",
+    ];
+    let picture = [
+        "写真",
+        "撮影",
+        "一枚",
+        "📸",
+        "動画",
+        "映像",
+        "ご覧ください",
+        "をどうぞ",
+    ];
+    let cleared = [
+        "同意をいただ",
+        "同意を得",
+        "同意済",
+        "了承を得",
+        "了承をいただ",
+        "許可を得",
+        "許可をいただ",
+        "承諾を得",
+        "作品のみ",
+        "人物は写って",
+        "写っていません",
+        "後ろ姿",
+        "顔が写らない",
+        "顔が分からない",
+        "顔がわからない",
+        "ぼかし",
+        "シルエット",
+    ];
+    let mut items = Vec::new();
+    items.extend(
+        people_picture
+            .iter()
+            .map(|w| (w.to_string(), Cue::PeoplePicture)),
+    );
+    items.extend(people.iter().map(|w| (w.to_string(), Cue::People)));
+    items.extend(picture.iter().map(|w| (w.to_string(), Cue::Picture)));
+    items.extend(cleared.iter().map(|w| (w.to_string(), Cue::Cleared)));
+    Lexicon::new(items)
 });
 
 pub(crate) struct PeopleInPicture;
@@ -94,29 +177,53 @@ impl Rule for PeopleInPicture {
     const CODE: &'static str = "PR002";
     const NAME: &'static str = "people-in-picture";
     const CATEGORY: Category = Category::Portrait;
-    const SUMMARY: &'static str = "人が写った写真・動画に触れている";
+    const SUMMARY: &'static str = "人が写った写真・動画を載せている";
     const DOC: &'static str = "\
 ## 何を見つけるか
-「集合写真」「子どもたちの笑顔」「顔写真」など、人が写った写真や動画を紹介する言葉です。
+人が写った写真や動画を載せる投稿です。画像を添付して本文に人を表す言葉（「参加者」「子どもたち」
+「皆さん」「笑顔」など）があるとき、または画像がなくても「集合写真」「記念撮影」のように人の写った
+写真を示す言葉があるときに知らせます。本文で同意を得たこと（「同意をいただいています」）や、人が
+特定できないこと（「作品のみ」「後ろ姿」）が書かれていれば知らせません。
 
 ## なぜ
-個人が特定できる写真・映像は、事前に本人や所属団体の了解が必要です。
+個人が特定できる写真・映像は、事前に本人や所属団体（子どもは保護者）の了解が必要です。
 
 ## 例
-- 見つける: 「参加者の集合写真です」
-- 見つけない: 「紅葉の写真です」";
+- 見つける: 画像付きで「敬老会に参加された皆さんの写真です」、「参加者の集合写真です」
+- 見つけない: 画像付きで「紅葉が見頃です」、「写真の掲載は保護者の同意をいただいています」";
 
     fn check(cx: &Cx<'_>, out: &mut Out) {
-        if !cx.input.images.is_empty() {
-            // PR001 already reminds about every attached image.
-            return;
+        let mut first_people = None;
+        let mut strong = None;
+        let mut picture = false;
+        for (s, e, cue) in CUES.find(&cx.norm.folded) {
+            match cue {
+                Cue::Cleared => return,
+                Cue::PeoplePicture => {
+                    strong.get_or_insert((s, e));
+                }
+                Cue::People => {
+                    first_people.get_or_insert((s, e));
+                }
+                Cue::Picture => picture = true,
+            }
         }
-        if let Some((s, e, ())) = PEOPLE_IN_PICTURE.find(&cx.norm.folded).next() {
+        let has_images = !cx.input.images.is_empty();
+        let hit = match (strong, first_people) {
+            (Some(span), _) => Some(span),
+            (None, Some(span)) if has_images || picture => Some(span),
+            _ => None,
+        };
+        // Without an attachment, a people word next to 写真 is only a mention; with
+        // one, a people word is enough because the picture is right there.
+        if let Some((s, e)) = hit
+            && (has_images || strong.is_some() || picture)
+        {
             out.at(
                 s,
                 e,
-                "人が写った写真・動画を載せる場合は、写っている人の同意を確認してください".into(),
-                Some("同意のない人は顔が分からないようにしてください".into()),
+                "人が写った写真・動画のようです。写っている人（子どもは保護者）の同意を得ているか確認してください".into(),
+                Some("同意が確認できない人は、顔が分からないように加工するか写真を差し替えてください".into()),
             );
         }
     }
@@ -136,7 +243,11 @@ mod tests {
 
     #[test]
     fn gps_in_an_attached_image_is_flagged_per_image() {
-        let d = run_full("紅葉がきれいです", &[img("a.jpg", true), img("b.jpg", false), img("c.jpg", true)], &[]);
+        let d = run_full(
+            "紅葉がきれいです",
+            &[img("a.jpg", true), img("b.jpg", false), img("c.jpg", true)],
+            &[],
+        );
         let gt: Vec<_> = d.iter().filter(|d| d.rule == "GT001").collect();
         assert_eq!(gt.len(), 2);
         assert!(gt[0].message.contains("a.jpg"));
@@ -151,17 +262,44 @@ mod tests {
 
     #[test]
     fn every_attached_image_gets_one_consent_reminder() {
-        let d = run_full("運動会の様子です", &[img("a.jpg", false), img("b.jpg", false)], &[]);
+        let d = run_full(
+            "運動会の様子です",
+            &[img("a.jpg", false), img("b.jpg", false)],
+            &[],
+        );
         assert_eq!(d.iter().filter(|d| d.rule == "PR001").count(), 1);
-        assert!(run_full("お知らせ", &[], &[]).iter().all(|d| d.rule != "PR001"));
+        assert!(
+            run_full("お知らせ", &[], &[])
+                .iter()
+                .all(|d| d.rule != "PR001")
+        );
     }
 
     #[test]
     fn people_in_picture_cases() {
         cases(
             "PR002",
-            &["紅葉の写真です", "写真コンテストの作品を募集します"],
-            &["参加者の集合写真です", "子どもたちの笑顔をご覧ください", "顔写真を掲載しました"],
+            &[
+                "紅葉の写真です",
+                "写真コンテストの作品を募集します",
+                "参加者の集合写真です。掲載は皆さんの同意をいただいています",
+                "市民の皆さんにお知らせします",
+            ],
+            &[
+                "参加者の集合写真です",
+                "子どもたちの笑顔をご覧ください",
+                "顔写真を掲載しました",
+                "ランナーの皆さんを撮影しました",
+            ],
         );
+    }
+
+    #[test]
+    fn with_an_image_a_people_word_is_enough() {
+        let images = [img("a.jpg", false)];
+        let flagged = |t: &str| run_full(t, &images, &[]).iter().any(|d| d.rule == "PR002");
+        assert!(flagged("敬老会に参加された皆さんです"));
+        assert!(!flagged("新しいごみ収集車が走り始めました"));
+        assert!(!flagged("書道展の作品です（写真は作品のみ）"));
     }
 }

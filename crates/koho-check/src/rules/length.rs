@@ -78,8 +78,20 @@ mod tests {
     #[test]
     fn passes_at_the_limit_and_without_platform() {
         let text = "あ".repeat(140);
-        assert!(run(&text, Some(Platform::X)).iter().all(|d| d.rule != "LN001"));
-        assert!(run(&"あ".repeat(400), None).iter().all(|d| d.rule != "LN001"));
-        assert!(run(&"あ".repeat(400), Some(Platform::Instagram)).iter().all(|d| d.rule != "LN001"));
+        assert!(
+            run(&text, Some(Platform::X))
+                .iter()
+                .all(|d| d.rule != "LN001")
+        );
+        assert!(
+            run(&"あ".repeat(400), None)
+                .iter()
+                .all(|d| d.rule != "LN001")
+        );
+        assert!(
+            run(&"あ".repeat(400), Some(Platform::Instagram))
+                .iter()
+                .all(|d| d.rule != "LN001")
+        );
     }
 }

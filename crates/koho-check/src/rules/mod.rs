@@ -10,9 +10,29 @@ use crate::registry::Out;
 use crate::text::{UrlMatch, find_urls};
 use crate::{Input, Settings};
 
+pub(crate) mod commercial;
+pub(crate) mod confidential;
+pub(crate) mod context;
+pub(crate) mod copyright;
+pub(crate) mod discrimination;
+pub(crate) mod illegal;
 pub(crate) mod images;
+pub(crate) mod insult;
 pub(crate) mod length;
+pub(crate) mod links;
+pub(crate) mod masked_text;
+pub(crate) mod obscene;
+pub(crate) mod personal_info;
+pub(crate) mod personal_opinion;
+pub(crate) mod plain_language;
+pub(crate) mod political;
+pub(crate) mod religious;
 pub(crate) mod repeated;
+pub(crate) mod rumor;
+pub(crate) mod security;
+pub(crate) mod social_advocacy;
+pub(crate) mod undecided_policy;
+pub(crate) mod wording;
 
 /// A check rule. Implementations are unit structs listed in `registry.rs`.
 pub(crate) trait Rule {
@@ -73,8 +93,13 @@ pub(crate) mod test {
     pub(crate) const ALL_CATEGORIES: &str = include_str!("../../../../guidelines/midori.toml");
 
     pub(crate) static CHECKER: LazyLock<Checker> = LazyLock::new(|| {
-        let g = Guideline::parse("guidelines/midori.toml", ALL_CATEGORIES).unwrap_or_else(|e| panic!("{}", e.render_en()));
-        assert_eq!(g.checks.len(), Category::ALL.len(), "the test guideline enables every category");
+        let g = Guideline::parse("guidelines/midori.toml", ALL_CATEGORIES)
+            .unwrap_or_else(|e| panic!("{}", e.render_en()));
+        assert_eq!(
+            g.checks.len(),
+            Category::ALL.len(),
+            "the test guideline enables every category"
+        );
         Checker::new(&g).unwrap()
     });
 
@@ -87,7 +112,11 @@ pub(crate) mod test {
         })
     }
 
-    pub(crate) fn run_full(text: &str, images: &[ImageFacts], history: &[PastPost<'_>]) -> Vec<Diagnostic> {
+    pub(crate) fn run_full(
+        text: &str,
+        images: &[ImageFacts],
+        history: &[PastPost<'_>],
+    ) -> Vec<Diagnostic> {
         CHECKER.check(&Input {
             text,
             platform: None,
@@ -100,17 +129,27 @@ pub(crate) mod test {
     pub(crate) fn cases(code: &str, pass: &[&str], fail: &[&str]) {
         for t in fail {
             let d = run(t, None);
-            assert!(d.iter().any(|d| d.rule == code), "{code} should flag: {t}\n got: {d:#?}");
+            assert!(
+                d.iter().any(|d| d.rule == code),
+                "{code} should flag: {t}\n got: {d:#?}"
+            );
         }
         for t in pass {
             let d = run(t, None);
             let hit: Vec<_> = d.iter().filter(|d| d.rule == code).collect();
-            assert!(hit.is_empty(), "{code} should not flag: {t}\n got: {hit:#?}");
+            assert!(
+                hit.is_empty(),
+                "{code} should not flag: {t}\n got: {hit:#?}"
+            );
         }
     }
 
     /// The excerpt `code` reports on `text`.
     pub(crate) fn excerpts(code: &str, text: &str) -> Vec<String> {
-        run(text, None).into_iter().filter(|d| d.rule == code).map(|d| d.excerpt).collect()
+        run(text, None)
+            .into_iter()
+            .filter(|d| d.rule == code)
+            .map(|d| d.excerpt)
+            .collect()
     }
 }

@@ -101,27 +101,60 @@ mod tests {
     const NOTICE: &str = "【ごみ収集日の変更】年末年始は収集日が変わります。12月31日から1月3日まで収集はお休みです。詳しくはホームページをご覧ください。";
 
     fn flagged(text: &str, history: &[PastPost<'_>]) -> bool {
-        run_full(text, &[], history).iter().any(|d| d.rule == "RP001")
+        run_full(text, &[], history)
+            .iter()
+            .any(|d| d.rule == "RP001")
     }
 
     #[test]
     fn a_trivially_edited_repeat_within_the_window_is_flagged() {
         let again = "【ごみ収集日の変更】年末年始は収集日が変わります！12月31日〜1月3日まで収集はお休みです。詳しくはホームページをご覧ください";
-        assert!(flagged(again, &[PastPost { text: NOTICE, days_ago: 1 }]));
-        assert!(flagged(NOTICE, &[PastPost { text: NOTICE, days_ago: 0 }]));
+        assert!(flagged(
+            again,
+            &[PastPost {
+                text: NOTICE,
+                days_ago: 1
+            }]
+        ));
+        assert!(flagged(
+            NOTICE,
+            &[PastPost {
+                text: NOTICE,
+                days_ago: 0
+            }]
+        ));
     }
 
     #[test]
     fn outside_the_window_or_new_content_is_fine() {
-        assert!(!flagged(NOTICE, &[PastPost { text: NOTICE, days_ago: 30 }]));
+        assert!(!flagged(
+            NOTICE,
+            &[PastPost {
+                text: NOTICE,
+                days_ago: 30
+            }]
+        ));
         let other = "【ごみ収集】1月4日から通常どおり収集します。燃やすごみは月曜と木曜です。分別にご協力ください。";
-        assert!(!flagged(other, &[PastPost { text: NOTICE, days_ago: 1 }]));
+        assert!(!flagged(
+            other,
+            &[PastPost {
+                text: NOTICE,
+                days_ago: 1
+            }]
+        ));
         assert!(!flagged(NOTICE, &[]));
     }
 
     #[test]
     fn the_span_covers_the_whole_post() {
-        let d = run_full(NOTICE, &[], &[PastPost { text: NOTICE, days_ago: 2 }]);
+        let d = run_full(
+            NOTICE,
+            &[],
+            &[PastPost {
+                text: NOTICE,
+                days_ago: 2,
+            }],
+        );
         let hit = d.iter().find(|d| d.rule == "RP001").unwrap();
         assert_eq!((hit.start, hit.end), (0, NOTICE.chars().count()));
         assert!(hit.message.contains("2日前"));

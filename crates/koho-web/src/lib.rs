@@ -1,0 +1,154 @@
+//! koho's web application: server-rendered pages for staff and the public, and
+//! the JSON API. Japanese first, English with `?lang=en`; every message comes
+//! from the catalogue in `i18n/`. The checker is compiled once at start and shared.
+//!
+//! ```no_run
+//! # async fn f(state: koho_web::AppState) -> std::io::Result<()> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! axum::serve(listener, koho_web::router(state)).await
+//! # }
+//! ```
+//!
+//! Routes: `/` (home), `/check` (the editor with live checking; `POST` renders
+//! results without JavaScript), `/static/…` (hashed, immutable), and the API in
+//! [`api_routes`], described by `/api/openapi.json`.
+//!
+//! INTEGRATION POINTS for the register and workflow (`koho-workflow`,
+//! `koho-store`), not wired yet:
+//! - `GET /accounts` — the public register of official accounts
+//!   (`koho_workflow::register::public_rows`, `to_html`/`to_json`/`to_csv`);
+//! - `GET /verify?q=` and `GET /api/verify` — "is this account official?"
+//!   (`koho_workflow::lookup::lookup` over the register rows);
+//! - staff pages for opening applications and approvals (`koho_workflow::state`),
+//!   behind sign-in; the CSRF token is then bound to the session id;
+//! - `koho serve --database URL` opening a `koho_store::Store` kept in
+//!   [`AppState`].
+
+mod api;
+mod assets;
+mod error;
+mod i18n;
+mod middleware;
+mod openapi;
+mod pages;
+mod state;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+
+pub use error::AppError;
+pub use state::{AppState, Compiled, Options, StartError};
+
+/// The API's routes, `(path, method, handler)`: the OpenAPI document must describe
+/// exactly these (a test compares them).
+pub fn api_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
+    vec![
+        ("/healthz", Method::GET, get(api::healthz)),
+        ("/api/check", Method::POST, post(api::check)),
+        ("/api/openapi.json", Method::GET, get(api::openapi)),
+    ]
+}
+
+/// The OpenAPI 3.1 document served at `/api/openapi.json`.
+pub fn openapi_document() -> serde_json::Value {
+    openapi::document()
+}
+
+/// `(path, METHOD)` pairs of an OpenAPI document.
+pub fn openapi_operations(doc: &serde_json::Value) -> Vec<(String, String)> {
+    openapi::operations(doc)
+}
+
+async fn not_found() -> Response {
+    AppError::not_found().into_response()
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    AppError::method_not_allowed(req.method().as_str()).into_response()
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    AppError::internal().into_response()
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    // Hash the embedded files now, not on the first request.
+    let _ = &*assets::URLS;
+    let mut r = Router::new()
+        .route("/", get(pages::home))
+        .route("/check", get(pages::check_form).post(pages::check_submit))
+        .route("/static/{*path}", get(assets::serve));
+    for (path, _, handler) in api_routes() {
+        r = r.route(path, handler);
+    }
+    with_layers(r, state)
+}
+
+/// Fallbacks, panic catching and the outermost middleware.
+fn with_layers(r: Router<AppState>, state: AppState) -> Router {
+    r.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            panic_response,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::layer,
+        ))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use koho_check::{Checker, Guideline};
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        panic!("secret detail that must not be shown")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_a_coded_error_with_the_request_id() {
+        let g = Guideline::preset("midori").unwrap().unwrap();
+        let c = Checker::new(&g).unwrap();
+        let state = AppState::new((g, c), vec![], Options::default()).unwrap();
+        let app = with_layers(
+            Router::new()
+                .route("/boom", get(boom))
+                .route("/api/boom", get(boom)),
+            state,
+        );
+        let res = app
+            .clone()
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let id = res.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert!(res.headers().contains_key("content-security-policy"));
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(body.contains("INTERNAL") && body.contains(&id));
+        assert!(!body.contains("secret detail"));
+
+        let res = app
+            .oneshot(Request::get("/api/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["error"]["code"], "INTERNAL");
+        assert!(!v.to_string().contains("secret detail"));
+    }
+}

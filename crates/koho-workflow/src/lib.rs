@@ -1,0 +1,37 @@
+//! koho's official-account register: opening, approval, operation policies, suspension and
+//! closure of a municipality's social-media accounts, each step driven by the municipality's
+//! guideline and recorded in the audit log with the clause that required it.
+//!
+//! * [`Workflow`] runs the transitions against a [`koho_store::Store`], one transaction per
+//!   step (change + audit entry citing guideline id and clause label).
+//! * [`state`] is the explicit state machine; an illegal move is `WF_ILLEGAL_TRANSITION`.
+//! * [`application`], [`overlap`], [`policy`], [`profile`], [`register`] and [`lookup`] are
+//!   pure: they take the guideline and rows and return values, so they are tested with
+//!   tables.
+//! * [`demo`] fills a fresh database with the fictional みどり市.
+//!
+//! Nothing here reads a clock: every step takes `now` (Unix milliseconds).
+
+pub mod application;
+pub mod demo;
+pub mod email;
+pub mod error;
+pub mod lookup;
+pub mod overlap;
+pub mod policy;
+pub mod profile;
+pub mod register;
+pub mod roles;
+pub mod state;
+pub mod time;
+mod workflow;
+
+pub use application::{AccountDraft, GrandfatheredReport, OpeningRequest, PurposeChange};
+pub use error::{MissingField, UnansweredQuestion, WorkflowError};
+pub use lookup::{LookupAnswer, Verdict, lookup};
+pub use register::RegisterRow;
+pub use state::{Action, next_state};
+pub use workflow::{
+    AccountDetail, Applied, Decided, DueCheck, PurposeChangeOutcome, SuspendRequest, Suspension,
+    Workflow, notice_post, subject,
+};

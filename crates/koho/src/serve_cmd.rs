@@ -1,0 +1,163 @@
+//! `koho serve`: the web application (`koho-web`) on a multi-threaded tokio runtime.
+//!
+//! Prints the URL it listens on as soon as the socket is bound; with
+//! `--addr 127.0.0.1:0` the system picks a free port and the printed URL has the
+//! real one (tests read it). Stops on Ctrl+C or SIGTERM after finishing requests.
+//!
+//! Environment: `KOHO_GUIDELINE` (default guideline), `KOHO_PUBLIC_URL` (the URL
+//! users see; `https://…` turns on HSTS and `Secure` cookies), `KOHO_SECRET` (key
+//! for CSRF tokens, ≥ 16 bytes; random per process when unset — never printed),
+//! `KOHO_LOG` (`error`, `warn`, `info` (default) or `debug`; logs go to stderr).
+//!
+//! INTEGRATION POINT: `--database` / `DATABASE_URL` opening a `koho_store::Store`
+//! for the register pages, and `--demo` filling it with `koho_workflow::demo::fill`
+//! (an in-memory SQLite database), once `koho-web` has those pages. KOHO_PUBLIC_URL
+//! and KOHO_SECRET belong in `config.rs`'s declared settings then.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+use koho_guideline::{EXAMPLES, PRESETS};
+use koho_web::{AppState, Options};
+
+use crate::error::{CliError, CliResult};
+use crate::{load, out};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// 待ち受けるアドレス。ポートを 0 にすると空いているポートを使い、実際の URL を表示する
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: String,
+    /// デモとして動かす: デモであることを画面に示し、組み込みのガイドラインをすべて選べるようにする
+    #[arg(long)]
+    demo: bool,
+    /// ガイドライン（プリセット ID または TOML ファイル）。既定は環境変数 KOHO_GUIDELINE、なければ midori
+    #[arg(long, short)]
+    guideline: Option<String>,
+    /// 利用者から見える URL（https:// なら HSTS を送り Cookie に Secure を付ける）。既定は環境変数 KOHO_PUBLIC_URL
+    #[arg(long)]
+    public_url: Option<String>,
+}
+
+fn runtime_error(what: &str, e: &dyn std::fmt::Display) -> CliError {
+    CliError {
+        code: "CLI_SERVE",
+        ja: format!("サーバーを起動できません（{what}: {e}）"),
+        en: format!("cannot start the server ({what}: {e})"),
+        exit: 3,
+    }
+}
+
+fn init_logging() {
+    let level = match std::env::var("KOHO_LOG").unwrap_or_default().as_str() {
+        "error" => tracing::Level::ERROR,
+        "warn" => tracing::Level::WARN,
+        "debug" => tracing::Level::DEBUG,
+        _ => tracing::Level::INFO,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+pub fn run(a: &ServeArgs) -> CliResult<u8> {
+    let addr: SocketAddr = a.addr.parse().map_err(|_| {
+        CliError::input(
+            "CLI_BAD_ADDR",
+            format!(
+                "アドレス「{}」を読み取れません（例: 127.0.0.1:8080、[::1]:8080）",
+                a.addr
+            ),
+            format!("cannot parse address `{}`", a.addr),
+        )
+    })?;
+    let spec = a.guideline.clone().unwrap_or_else(load::default_guideline);
+    let default = load::checker(&spec)?;
+    let mut more = Vec::new();
+    if a.demo {
+        for (id, _) in PRESETS.iter().chain(EXAMPLES) {
+            if *id != default.0.id {
+                more.push(load::checker(id)?);
+            }
+        }
+    }
+    let public_url = a
+        .public_url
+        .clone()
+        .or_else(|| std::env::var("KOHO_PUBLIC_URL").ok())
+        .filter(|u| !u.trim().is_empty());
+    let https = public_url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let options = Options {
+        demo: a.demo,
+        https,
+        secure_cookies: https || addr.ip().is_loopback(),
+        secret: std::env::var_os("KOHO_SECRET").map(|s| s.into_encoded_bytes()),
+    };
+    let insecure = !options.secure_cookies;
+    let state = AppState::new(default, more, options).map_err(|e| {
+        CliError::input(
+            "CLI_BAD_SECRET",
+            "環境変数 KOHO_SECRET は 16 バイト以上にしてください",
+            e.to_string(),
+        )
+    })?;
+    init_logging();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("koho-web")
+        .build()
+        .map_err(|e| runtime_error("runtime", &e))?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| runtime_error(&addr.to_string(), &e))?;
+        let local = listener
+            .local_addr()
+            .map_err(|e| runtime_error("local_addr", &e))?;
+        let public = public_url
+            .map(|u| format!("、公開 URL {u}"))
+            .unwrap_or_default();
+        out(&format!(
+            "koho serve: http://{local}/ で待ち受けています（Ctrl+C で終了{public}）\n"
+        ))?;
+        if insecure {
+            tracing::warn!(
+                "listening on a non-loopback address without https: cookies are not marked Secure; \
+                 put koho behind a TLS-terminating proxy and set --public-url https://…"
+            );
+        }
+        tracing::info!(%local, "listening");
+        axum::serve(listener, koho_web::router(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| runtime_error("serve", &e))
+    })?;
+    Ok(0)
+}
