@@ -9,7 +9,12 @@
 
 // Helpers outside #[test] functions are test code too; clippy.toml only covers the
 // test functions themselves.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 use std::process::Command;
 
