@@ -52,7 +52,9 @@ function startServer(bin, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KOHO_LOG: 'warn' },
+      // A fresh in-memory database per run: the demo is filled into it, and nothing is
+      // left behind in the user's data directory.
+      env: { ...process.env, KOHO_LOG: 'warn', DATABASE_URL: 'sqlite::memory:' },
     });
     let seen = '';
     const timer = setTimeout(() => reject(new Error(`koho serve printed no URL: ${seen}`)), 60000);

@@ -118,7 +118,8 @@ mod tests {
     async fn a_panicking_handler_becomes_a_coded_error_with_the_request_id() {
         let g = Guideline::preset("midori").unwrap().unwrap();
         let c = Checker::new(&g).unwrap();
-        let state = AppState::new((g, c), vec![], Options::default()).unwrap();
+        let store = koho_store::Store::open("sqlite::memory:").await.unwrap();
+        let state = AppState::new(store, vec![], (g, c), vec![], Options::default()).unwrap();
         let app = with_layers(
             Router::new()
                 .route("/boom", get(boom))

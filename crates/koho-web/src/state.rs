@@ -1,8 +1,11 @@
-//! What every request shares: the compiled checkers and the server's settings.
+//! What every request shares: the compiled checkers, the municipalities served (each
+//! with its register workflow over the shared store) and the server's settings.
 
 use std::sync::Arc;
 
 use koho_check::{Checker, Guideline};
+use koho_store::Store;
+use koho_workflow::Workflow;
 use sha2::{Digest, Sha256};
 
 /// How the server is deployed.
@@ -32,6 +35,10 @@ struct Inner {
     guidelines: Vec<Compiled>,
     options: Options,
     csrf_key: [u8; 32],
+    store: Store,
+    /// The first is the default: its public pages are served at the root; every
+    /// municipality's are also served under `/m/{slug}/`.
+    sites: Vec<Arc<Workflow>>,
 }
 
 /// Shared by every request (cheap to clone).
@@ -51,9 +58,12 @@ impl std::fmt::Display for StartError {
 impl std::error::Error for StartError {}
 
 impl AppState {
-    /// `default` is the municipality's own guideline; `more` are further guidelines
-    /// the editor may choose from (the demo's built-ins).
+    /// `sites` are the municipalities this server serves (the first is the default);
+    /// `default` is the editor's default guideline; `more` are further guidelines the
+    /// editor may choose from (the demo's built-ins).
     pub fn new(
+        store: Store,
+        sites: Vec<Workflow>,
         default: (Guideline, Checker),
         more: Vec<(Guideline, Checker)>,
         options: Options,
@@ -84,7 +94,28 @@ impl AppState {
             guidelines,
             options,
             csrf_key,
+            store,
+            sites: sites.into_iter().map(Arc::new).collect(),
         })))
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// Every municipality served, the default first.
+    pub fn sites(&self) -> &[Arc<Workflow>] {
+        &self.0.sites
+    }
+
+    /// The default municipality, if the database holds any.
+    pub fn default_site(&self) -> Option<&Arc<Workflow>> {
+        self.0.sites.first()
+    }
+
+    /// A municipality by its slug.
+    pub fn site(&self, slug: &str) -> Option<&Arc<Workflow>> {
+        self.0.sites.iter().find(|w| w.municipality().slug == slug)
     }
 
     pub fn options(&self) -> &Options {
@@ -180,10 +211,16 @@ fn hmac_sha256(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
 mod tests {
     use super::*;
 
-    fn state(secret: Option<&[u8]>) -> AppState {
+    async fn memory_store() -> Store {
+        Store::open("sqlite::memory:").await.unwrap()
+    }
+
+    async fn state(secret: Option<&[u8]>) -> AppState {
         let g = Guideline::preset("midori").unwrap().unwrap();
         let c = Checker::new(&g).unwrap();
         AppState::new(
+            memory_store().await,
+            vec![],
             (g, c),
             vec![],
             Options {
@@ -208,10 +245,10 @@ mod tests {
         );
     }
 
-    #[test]
-    fn tokens_verify_only_under_the_minting_key() {
-        let a = state(Some(b"0123456789abcdef"));
-        let b = state(Some(b"fedcba9876543210"));
+    #[tokio::test]
+    async fn tokens_verify_only_under_the_minting_key() {
+        let a = state(Some(b"0123456789abcdef")).await;
+        let b = state(Some(b"fedcba9876543210")).await;
         let t = a.mint_csrf().unwrap();
         assert!(a.csrf_valid(&t));
         assert!(!b.csrf_valid(&t));
@@ -223,11 +260,13 @@ mod tests {
         assert!(!a.csrf_valid(&forged));
     }
 
-    #[test]
-    fn short_secrets_are_refused() {
+    #[tokio::test]
+    async fn short_secrets_are_refused() {
         let g = Guideline::preset("midori").unwrap().unwrap();
         let c = Checker::new(&g).unwrap();
         let r = AppState::new(
+            memory_store().await,
+            vec![],
             (g, c),
             vec![],
             Options {

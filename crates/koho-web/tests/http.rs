@@ -73,7 +73,15 @@ fn midori() -> (Guideline, Checker) {
 }
 
 async fn spawn_app_with(options: Options) -> TestApp {
-    let state = AppState::new(midori(), vec![], options).unwrap();
+    let store = koho_store::Store::open("sqlite::memory:").await.unwrap();
+    let (g, c) = midori();
+    koho_workflow::demo::fill(&store, "midori", g.clone())
+        .await
+        .unwrap();
+    let site = koho_workflow::Workflow::open(&store, "midori", g.clone())
+        .await
+        .unwrap();
+    let state = AppState::new(store, vec![site], (g, c), vec![], options).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {

@@ -9,17 +9,22 @@
 //! for CSRF tokens, ≥ 16 bytes; random per process when unset — never printed),
 //! `KOHO_LOG` (`error`, `warn`, `info` (default) or `debug`; logs go to stderr).
 //!
-//! INTEGRATION POINT: `--database` / `DATABASE_URL` opening a `koho_store::Store`
-//! for the register pages, and `--demo` filling it with `koho_workflow::demo::fill`
-//! (an in-memory SQLite database), once `koho-web` has those pages. KOHO_PUBLIC_URL
-//! and KOHO_SECRET belong in `config.rs`'s declared settings then.
+//! The database is the configured one (`DATABASE_URL`, default a SQLite file in the
+//! data directory, see `koho config`); `--demo` fills the demo municipality into it when
+//! it is missing. Every municipality in the database is served; `KOHO_MUNICIPALITY`
+//! (or, with `--demo`, the demo) is the default one.
 
 use std::net::SocketAddr;
 
 use clap::Args;
 use koho_guideline::{EXAMPLES, PRESETS};
+use koho_store::Store;
 use koho_web::{AppState, Options};
+use koho_workflow::Workflow;
 
+use crate::config::Config;
+use crate::db_cmd::{open_store, store_err, wf_err};
+use crate::demo_cmd::DEMO;
 use crate::error::{CliError, CliResult};
 use crate::{load, out};
 
@@ -85,7 +90,33 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Opens the configured store (filling the demo municipality with `--demo` when it is
+/// missing) and the register workflow of every municipality in it, the configured one
+/// (`KOHO_MUNICIPALITY`) first.
+async fn open_sites(cfg: &Config, demo: bool) -> CliResult<(Store, Vec<Workflow>)> {
+    let store = open_store(cfg).await?;
+    if demo && store.tenant_by_slug(DEMO).await.is_err() {
+        let guideline = load::guideline(DEMO)?;
+        koho_workflow::demo::fill(&store, DEMO, guideline)
+            .await
+            .map_err(|e| wf_err(&e))?;
+    }
+    let mut records = store.municipalities().await.map_err(|e| store_err(&e))?;
+    records.sort_by_key(|m| m.slug != cfg.municipality && !(demo && m.slug == DEMO));
+    let mut sites = Vec::with_capacity(records.len());
+    for m in records {
+        let guideline = load::guideline(&m.guideline_id)?;
+        sites.push(
+            Workflow::open(&store, &m.slug, guideline)
+                .await
+                .map_err(|e| wf_err(&e))?,
+        );
+    }
+    Ok((store, sites))
+}
+
 pub fn run(a: &ServeArgs) -> CliResult<u8> {
+    let cfg = Config::load()?;
     let addr: SocketAddr = a.addr.parse().map_err(|_| {
         CliError::input(
             "CLI_BAD_ADDR",
@@ -120,14 +151,14 @@ pub fn run(a: &ServeArgs) -> CliResult<u8> {
         secure_cookies: https || addr.ip().is_loopback(),
         secret: std::env::var_os("KOHO_SECRET").map(|s| s.into_encoded_bytes()),
     };
-    let insecure = !options.secure_cookies;
-    let state = AppState::new(default, more, options).map_err(|e| {
-        CliError::input(
+    if options.secret.as_ref().is_some_and(|s| s.len() < 16) {
+        return Err(CliError::input(
             "CLI_BAD_SECRET",
             "環境変数 KOHO_SECRET は 16 バイト以上にしてください",
-            e.to_string(),
-        )
-    })?;
+            "KOHO_SECRET must be at least 16 bytes",
+        ));
+    }
+    let insecure = !options.secure_cookies;
     init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -135,6 +166,15 @@ pub fn run(a: &ServeArgs) -> CliResult<u8> {
         .build()
         .map_err(|e| runtime_error("runtime", &e))?;
     rt.block_on(async move {
+        let (store, sites) = open_sites(&cfg, a.demo).await?;
+        if sites.is_empty() {
+            tracing::warn!(
+                "the database holds no municipality: public register pages answer 404; \
+                 create one with `koho demo` or `koho municipality create`"
+            );
+        }
+        let state = AppState::new(store.clone(), sites, default, more, options)
+            .map_err(|e| runtime_error("state", &e))?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| runtime_error(&addr.to_string(), &e))?;
@@ -153,11 +193,13 @@ pub fn run(a: &ServeArgs) -> CliResult<u8> {
                  put koho behind a TLS-terminating proxy and set --public-url https://…"
             );
         }
-        tracing::info!(%local, "listening");
-        axum::serve(listener, koho_web::router(state))
+        tracing::info!(%local, database = %crate::config::redact_url(&cfg.database_url), "listening");
+        let served = axum::serve(listener, koho_web::router(state))
             .with_graceful_shutdown(shutdown_signal())
             .await
-            .map_err(|e| runtime_error("serve", &e))
+            .map_err(|e| runtime_error("serve", &e));
+        store.close().await;
+        served
     })?;
     Ok(0)
 }

@@ -26,6 +26,7 @@ fn serve_on_port_zero_prints_the_actual_url_and_answers() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_koho"))
         .args(["serve", "--addr", "127.0.0.1:0"])
         .env("KOHO_LOG", "warn")
+        .env("DATABASE_URL", "sqlite::memory:")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
