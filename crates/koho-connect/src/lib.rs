@@ -13,6 +13,21 @@ use std::time::Duration;
 
 pub use koho_guideline::Platform;
 
+pub mod bluesky;
+pub mod facebook;
+pub mod factory;
+pub mod http;
+pub mod instagram;
+pub mod line;
+pub mod mastodon;
+pub mod media_host;
+pub mod meta;
+pub mod misskey;
+pub mod threads;
+pub mod x;
+
+pub use http::{ConfigError, HttpConfig};
+
 /// A secret string (an access token): never printed by `Debug`, never serialised.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);

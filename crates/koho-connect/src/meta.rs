@@ -1,0 +1,233 @@
+//! What Facebook Pages, Instagram and Threads share: Meta's Graph API error object and
+//! its rate-limit signals.
+//!
+//! Meta reports throttling in the error code (4 app, 17 user, 32 page, 613 custom,
+//! 80001–80014 business use case) with HTTP 400 or 403 as often as 429, and says how
+//! long to wait only in the `X-Business-Use-Case-Usage` header
+//! (`estimated_time_to_regain_access`, minutes).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::http::{Effect, Http, Reply, classify_status, now_ms, retry_after};
+use crate::x::enc;
+use crate::{AccountAuth, ConnectError};
+
+/// Meta's windows are an hour long; without an estimate, wait a fraction of that.
+const META_DEFAULT_WAIT: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Deserialize)]
+struct Envelope {
+    error: GraphError,
+}
+
+#[derive(Deserialize)]
+struct GraphError {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: Option<i64>,
+    #[serde(default)]
+    error_subcode: Option<i64>,
+    #[serde(default)]
+    is_transient: Option<bool>,
+}
+
+/// Whether a Graph error code means throttling.
+pub fn is_rate_limit_code(code: i64) -> bool {
+    matches!(code, 4 | 17 | 32 | 613) || (80001..=80014).contains(&code)
+}
+
+/// Whether a Graph error code means the token no longer works: 190 (expired, revoked,
+/// password changed), 102 (session), 463/467 (expired/invalid, older form).
+pub fn is_auth_code(code: i64) -> bool {
+    matches!(code, 190 | 102 | 463 | 467)
+}
+
+/// The longest `estimated_time_to_regain_access` (minutes) in a usage header.
+pub fn regain_access(header: &str) -> Option<Duration> {
+    let v: serde_json::Value = serde_json::from_str(header).ok()?;
+    let mut minutes: Option<u64> = None;
+    let mut visit = |o: &serde_json::Value| {
+        if let Some(m) = o
+            .get("estimated_time_to_regain_access")
+            .and_then(serde_json::Value::as_u64)
+        {
+            minutes = Some(minutes.map_or(m, |x| x.max(m)));
+        }
+    };
+    match &v {
+        serde_json::Value::Object(map) => {
+            visit(&v);
+            for entries in map.values() {
+                for e in entries.as_array().into_iter().flatten() {
+                    visit(e);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(&mut visit),
+        _ => {}
+    }
+    minutes
+        .filter(|m| *m > 0)
+        .map(|m| Duration::from_secs(m * 60))
+}
+
+pub(crate) fn error_of(reply: &Reply, effect: Effect) -> ConnectError {
+    let parsed: Option<GraphError> = serde_json::from_slice::<Envelope>(&reply.body)
+        .ok()
+        .map(|e| e.error);
+    let wait = reply
+        .header("x-business-use-case-usage")
+        .and_then(regain_access)
+        .or_else(|| reply.header("x-app-usage").and_then(regain_access))
+        .or_else(|| {
+            reply
+                .header("retry-after")
+                .and_then(|r| retry_after(r, now_ms()))
+        });
+    let Some(err) = parsed else {
+        return classify_status(
+            reply.status,
+            effect,
+            reply.status.as_u16().to_string(),
+            reply.text_lossy(),
+            wait,
+        );
+    };
+    let code = err.code.unwrap_or(0);
+    let code_text = match err.error_subcode {
+        Some(sub) => format!("{code}/{sub}"),
+        None => code.to_string(),
+    };
+    if is_rate_limit_code(code) {
+        return ConnectError::RateLimited {
+            detail: format!("({code_text}) {}", err.message),
+            retry_after: wait.unwrap_or(META_DEFAULT_WAIT),
+        };
+    }
+    if is_auth_code(code) {
+        return ConnectError::AuthExpired {
+            detail: format!("({code_text}) {}", err.message),
+        };
+    }
+    // Codes 1 and 2 are Meta's "unknown" and "service temporarily unavailable":
+    // transient by Meta's own account, but after a publish they leave it open
+    // whether the post exists.
+    if err.is_transient == Some(true) || matches!(code, 1 | 2) {
+        return match effect {
+            Effect::Publish => ConnectError::Uncertain {
+                detail: format!("({code_text}) {}", err.message),
+            },
+            Effect::Read | Effect::Prepare => ConnectError::Retryable {
+                detail: format!("({code_text}) {}", err.message),
+                retry_after: wait,
+            },
+        };
+    }
+    classify_status(reply.status, effect, code_text, err.message, wait)
+}
+
+#[derive(Deserialize)]
+pub(crate) struct IdOnly {
+    pub id: String,
+}
+
+/// One Graph API call with the account's token; error answers classified.
+pub(crate) async fn call(
+    http: &Http,
+    rb: reqwest::RequestBuilder,
+    auth: &AccountAuth,
+    effect: Effect,
+) -> Result<Reply, ConnectError> {
+    let reply = http
+        .send(rb.bearer_auth(auth.access_token.expose()), effect)
+        .await?;
+    if reply.status.is_success() {
+        Ok(reply)
+    } else {
+        Err(error_of(&reply, effect))
+    }
+}
+
+/// How long to wait for Instagram or Threads to fetch and process images.
+#[derive(Clone, Copy, Debug)]
+pub struct ContainerPolling {
+    pub interval: Duration,
+    pub attempts: u32,
+}
+
+impl Default for ContainerPolling {
+    fn default() -> Self {
+        ContainerPolling {
+            interval: Duration::from_secs(2),
+            attempts: 30,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ContainerStatus {
+    #[serde(default)]
+    status_code: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    error_message: Option<String>,
+}
+
+/// Polls a media container until it is `FINISHED`. A container that never finishes
+/// is not an uncertain publish: nothing is public until `*_publish` is called.
+pub(crate) async fn wait_container(
+    http: &Http,
+    auth: &AccountAuth,
+    container: &str,
+    polling: ContainerPolling,
+) -> Result<(), ConnectError> {
+    let attempts = polling.attempts.max(1);
+    for attempt in 0..attempts {
+        let rb = http
+            .client
+            .get(http.url(&format!("/{}", enc(container))))
+            .query(&[("fields", "status_code,status,error_message")]);
+        let reply = call(http, rb, auth, Effect::Read).await?;
+        let s: ContainerStatus = reply.json(Effect::Read)?;
+        match s.status_code.as_deref().unwrap_or("FINISHED") {
+            "FINISHED" | "PUBLISHED" => return Ok(()),
+            "ERROR" | "EXPIRED" => {
+                return Err(ConnectError::Rejected {
+                    code: "container_error".into(),
+                    detail: s
+                        .error_message
+                        .or(s.status)
+                        .unwrap_or_else(|| "the platform could not process the media".into()),
+                });
+            }
+            _ => {
+                if attempt + 1 < attempts {
+                    tokio::time::sleep(polling.interval).await;
+                }
+            }
+        }
+    }
+    Err(ConnectError::Retryable {
+        detail: format!("media container {container} is still being processed"),
+        retry_after: Some(polling.interval * 5),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usage_headers_give_the_wait() {
+        let buc = r#"{"1234":[{"type":"pages","call_count":100,"total_cputime":25,"total_time":25,"estimated_time_to_regain_access":7}]}"#;
+        assert_eq!(regain_access(buc), Some(Duration::from_secs(420)));
+        let app = r#"{"call_count":100,"total_time":25,"total_cputime":25}"#;
+        assert_eq!(regain_access(app), None);
+        assert!(is_rate_limit_code(613) && is_rate_limit_code(80001) && !is_rate_limit_code(100));
+        assert!(is_auth_code(190) && !is_auth_code(200));
+    }
+}
