@@ -54,13 +54,13 @@ run_browser_tests() {
 }
 
 # The Bluesky connector's tests run against the reference PDS from npm
-# (crates/koho-connect/tests/peers/bluesky). Without node they skip themselves.
+# (tests/peers/bluesky). Without node they skip themselves.
 install_bluesky_peer() {
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     echo "scripts/test.sh: node not found; the Bluesky PDS tests will be skipped" >&2
     return 0
   fi
-  bash crates/koho-connect/tests/peers/bluesky/install.sh
+  bash tests/peers/bluesky/install.sh
 }
 
 ensure_postgres
