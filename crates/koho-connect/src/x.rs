@@ -172,15 +172,7 @@ fn error_of(reply: &Reply, effect: Effect) -> ConnectError {
                 .map(|c| c.to_string().trim_matches('"').to_owned())
         })
         .unwrap_or_else(|| reply.status.as_u16().to_string());
-    let now = now_ms();
-    let wait = reply
-        .header("x-rate-limit-reset")
-        .and_then(|r| until_epoch_secs(r, now))
-        .or_else(|| {
-            reply
-                .header("retry-after")
-                .and_then(|r| retry_after(r, now))
-        });
+    let wait = rate_limit_wait(reply, now_ms());
     // An expired OAuth 2.0 token is a 401; a revoked app or suspended account is a
     // 403 that no retry fixes, so it stays a rejection.
     if reply.status == StatusCode::FORBIDDEN && detail.contains("duplicate content") {
@@ -190,6 +182,34 @@ fn error_of(reply: &Reply, effect: Effect) -> ConnectError {
         };
     }
     classify_status(reply.status, effect, code, detail, wait)
+}
+
+/// How long an X 429 lasts. Besides the 15-minute endpoint window
+/// (`x-rate-limit-*`), posting has 24-hour caps per user and per app
+/// (`x-user-limit-24hour-*`, `x-app-limit-24hour-*`); the wait is until the latest
+/// reset among the windows that are used up, or the endpoint window when none says so.
+pub(crate) fn rate_limit_wait(reply: &Reply, now_ms: i64) -> Option<std::time::Duration> {
+    let exhausted = |prefix: &str| {
+        let remaining = reply.header(&format!("{prefix}-remaining"))?;
+        if remaining.trim() != "0" {
+            return None;
+        }
+        until_epoch_secs(reply.header(&format!("{prefix}-reset"))?, now_ms)
+    };
+    ["x-rate-limit", "x-user-limit-24hour", "x-app-limit-24hour"]
+        .iter()
+        .filter_map(|p| exhausted(p))
+        .max()
+        .or_else(|| {
+            reply
+                .header("x-rate-limit-reset")
+                .and_then(|r| until_epoch_secs(r, now_ms))
+        })
+        .or_else(|| {
+            reply
+                .header("retry-after")
+                .and_then(|r| retry_after(r, now_ms))
+        })
 }
 
 #[async_trait::async_trait]

@@ -31,6 +31,8 @@ enum Mode {
     /// Stores the post, then answers too late for the client.
     StoreThenSlow,
     RateLimited,
+    /// The user's 24-hour posting cap is used up; the 15-minute window is not.
+    DailyCap,
     Expired,
 }
 
@@ -93,6 +95,16 @@ impl Respond for Fake {
                             .insert_header("x-rate-limit-limit", "100")
                             .insert_header("x-rate-limit-remaining", "0")
                             .insert_header("x-rate-limit-reset", reset.to_string().as_str())
+                            .set_body_json(json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}));
+                    }
+                    Mode::DailyCap => {
+                        let now = common::now_ms() / 1000;
+                        return ResponseTemplate::new(429)
+                            .insert_header("x-rate-limit-remaining", "99")
+                            .insert_header("x-rate-limit-reset", (now + 600).to_string().as_str())
+                            .insert_header("x-user-limit-24hour-limit", "100")
+                            .insert_header("x-user-limit-24hour-remaining", "0")
+                            .insert_header("x-user-limit-24hour-reset", (now + 20_000).to_string().as_str())
                             .set_body_json(json!({"title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429}));
                     }
                     Mode::Expired => {
@@ -279,6 +291,27 @@ async fn rate_limit_waits_until_the_reset_header() {
                 "{retry_after:?}"
             );
         }
+        other => panic!("expected RateLimited, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_daily_post_cap_waits_for_its_own_reset() {
+    let (server, fake) = fake().await;
+    let x = connector(&server.uri());
+    fake.0.lock().unwrap().mode = Some(Mode::DailyCap);
+    let err = x
+        .publish(
+            &auth(USER, "user-token"),
+            &request("お知らせ", "job-5b", vec![]),
+        )
+        .await
+        .unwrap_err();
+    match err {
+        ConnectError::RateLimited { retry_after, .. } => assert!(
+            retry_after > Duration::from_secs(19_990) && retry_after <= Duration::from_secs(20_000),
+            "{retry_after:?}"
+        ),
         other => panic!("expected RateLimited, got {other:?}"),
     }
 }
