@@ -151,6 +151,22 @@ pub(crate) async fn call(
     }
 }
 
+/// The public address of a just-published Instagram or Threads post. The publish
+/// answer carries only the id; the permalink is one more read, and the post is
+/// public whether or not that read succeeds, so a failure only leaves the URL out.
+pub(crate) async fn permalink(http: &Http, auth: &AccountAuth, id: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Link {
+        permalink: Option<String>,
+    }
+    let rb = http
+        .client
+        .get(http.url(&format!("/{}", enc(id))))
+        .query(&[("fields", "permalink")]);
+    let reply = call(http, rb, auth, Effect::Read).await.ok()?;
+    reply.json::<Link>(Effect::Read).ok()?.permalink
+}
+
 /// How long to wait for Instagram or Threads to fetch and process images.
 #[derive(Clone, Copy, Debug)]
 pub struct ContainerPolling {

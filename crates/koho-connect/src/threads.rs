@@ -204,8 +204,8 @@ impl Connector for ThreadsConnector {
         let reply = self.call(rb, auth, Effect::Publish).await?;
         let id = reply.json::<IdOnly>(Effect::Publish)?.id;
         Ok(RemotePost {
+            url: meta::permalink(&self.http, auth, &id).await,
             remote_id: id,
-            url: None,
             text: req.text.clone(),
             created_at_ms: None,
         })

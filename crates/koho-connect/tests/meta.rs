@@ -237,6 +237,11 @@ impl Respond for Fake {
                 let status = if c.2 > 0 { c.2 -= 1; "IN_PROGRESS" } else { "FINISHED" };
                 ResponseTemplate::new(200).set_body_json(json!({"id": id, "status_code": status}))
             }
+            ("GET", Some(id), None) if st.posts.values().flatten().any(|p| p.0 == id) => {
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"id": id, "permalink": format!("https://www.instagram.com/p/{id}/")}),
+                )
+            }
             ("DELETE", Some(id), None) => {
                 let mut found = false;
                 for posts in st.posts.values_mut() {
@@ -421,6 +426,10 @@ async fn instagram_waits_for_slow_containers_and_publishes_carousels() {
                 .any(|c| c.4.as_deref() == Some("石灰岩"))
         );
     }
+    assert_eq!(
+        single.url,
+        Some(format!("https://www.instagram.com/p/{}/", single.remote_id))
+    );
     let recent = ig.recent_posts(&a, 5).await.unwrap();
     assert_eq!(recent[0].remote_id, carousel.remote_id);
     assert_eq!(recent[1].remote_id, single.remote_id);
