@@ -442,13 +442,13 @@ async fn mine_posts_shares_and_requests() {
                 .any(|n| n.kind == "request-declined" && n.message.contains("第4-2(2)"))
         );
         let v = wf
-            .accept_request(&r1.id, &pr.id, &[main.clone()], now)
+            .accept_request(&r1.id, &pr.id, std::slice::from_ref(&main), now)
             .await
             .unwrap();
         assert_eq!(v.post.request_id.as_ref(), Some(&r1.id));
         assert_eq!(v.post.author_id, pr.id);
         assert_eq!(
-            wf.accept_request(&r1.id, &pr.id, &[main.clone()], now)
+            wf.accept_request(&r1.id, &pr.id, std::slice::from_ref(&main), now)
                 .await
                 .unwrap_err()
                 .code(),
