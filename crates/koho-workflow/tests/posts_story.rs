@@ -548,6 +548,26 @@ async fn komae_per_account_approval_and_correction_without_apology() {
         wf.record_published(&due[0].target.id, "1", None, now + MIN)
             .await
             .unwrap();
+
+        // 4(4)イ: the same text again within the window is flagged (a warning in 狛江市).
+        let again = wf
+            .draft_post(
+                &draft(&[&free], "多摩川花火大会の交通規制のお知らせです。"),
+                &staff.id,
+                now + HOUR,
+            )
+            .await
+            .unwrap();
+        assert!(
+            again
+                .version
+                .diagnostics
+                .to_string()
+                .contains("repeated-post"),
+            "{}",
+            again.version.diagnostics
+        );
+        assert_eq!(again.version.error_count, 0);
         let c = wf
             .correct_post(
                 &published,

@@ -485,6 +485,40 @@ impl Workflow {
             .collect()
     }
 
+    /// The accounts' texts published within the repeated-post window (狛江市 4(4)イ), with
+    /// their age in days, leaving out `exclude`. Empty when the guideline has no such check.
+    async fn history(
+        &self,
+        tx: &mut Tx,
+        accounts: &[OfficialAccount],
+        now: i64,
+        exclude: Option<&PostId>,
+    ) -> Result<Vec<(String, u32)>> {
+        let g = self.guideline();
+        let Some(rule) = g.check(koho_guideline::Category::RepeatedPost) else {
+            return Ok(Vec::new());
+        };
+        let window = i64::from(rule.options.window_days.unwrap_or(7)) * DAY_MS;
+        let mut seen: Vec<PostId> = Vec::new();
+        let mut out = Vec::new();
+        for t in tx.posts().published_targets(500).await? {
+            let at = t.published_at.unwrap_or(now);
+            if at < now - window
+                || exclude == Some(&t.post_id)
+                || !accounts.iter().any(|a| a.id == t.account_id)
+                || seen.contains(&t.post_id)
+            {
+                continue;
+            }
+            seen.push(t.post_id.clone());
+            let post = tx.posts().get(&t.post_id).await?;
+            let v = tx.posts().version(&post.id, post.version).await?;
+            let days = u32::try_from((now - at).max(0) / DAY_MS).unwrap_or(u32::MAX);
+            out.push((v.body, days));
+        }
+        Ok(out)
+    }
+
     // ------------------------------------------------------------------------------------
     // drafting
 
@@ -511,8 +545,14 @@ impl Workflow {
         let person = Self::person_of(&mut tx, by).await?;
         let accounts = Self::postable_accounts(&mut tx, &draft.accounts).await?;
         self.require_author(&person, &accounts)?;
-        let checked =
-            rules::run_checker(g, &draft.body, None, &variants, &Self::platforms(&accounts))?;
+        let checked = rules::run_checker(
+            g,
+            &draft.body,
+            None,
+            &variants,
+            &Self::platforms(&accounts),
+            &self.history(&mut tx, &accounts, now, None).await?,
+        )?;
         let post = tx
             .posts()
             .create(&NewPost {
@@ -589,7 +629,7 @@ impl Workflow {
         id: &PostId,
         edit: &PostEdit,
         by: &PersonId,
-        _now: i64,
+        now: i64,
     ) -> Result<PostView> {
         let g = self.guideline();
         let variants = variants_json(&edit.variants)?;
@@ -624,12 +664,16 @@ impl Workflow {
             });
         }
         let apology = clean(edit.apology.as_deref());
+        let history = self
+            .history(&mut tx, &accounts, now, Some(&post.id))
+            .await?;
         let checked = rules::run_checker(
             g,
             &edit.body,
             apology.as_deref(),
             &variants,
             &Self::platforms(&accounts),
+            &history,
         )?;
         let was_approved = post.state == PostState::Approved;
         self.write_version(
@@ -1652,7 +1696,7 @@ impl Workflow {
         original: &PostId,
         draft: &CorrectionDraft,
         by: &PersonId,
-        _now: i64,
+        now: i64,
     ) -> Result<PostView> {
         let g = self.guideline();
         let Some(rule) = &g.correction else {
@@ -1687,12 +1731,17 @@ impl Workflow {
         let person = Self::person_of(&mut tx, by).await?;
         let accounts = Self::accounts_of_targets(&mut tx, &published).await?;
         self.require_author(&person, &accounts)?;
+        // A correction repeats much of its original by nature: compare with the rest.
+        let history = self
+            .history(&mut tx, &accounts, now, Some(&orig.id))
+            .await?;
         let checked = rules::run_checker(
             g,
             &draft.body,
             apology.as_deref(),
             &variants,
             &Self::platforms(&accounts),
+            &history,
         )?;
         let post = tx
             .posts()
@@ -1849,7 +1898,14 @@ impl Workflow {
         let accs = Self::postable_accounts(&mut tx, accounts).await?;
         self.require_author(&person, &accs)?;
         let variants = json!({});
-        let checked = rules::run_checker(g, &req.body, None, &variants, &Self::platforms(&accs))?;
+        let checked = rules::run_checker(
+            g,
+            &req.body,
+            None,
+            &variants,
+            &Self::platforms(&accs),
+            &self.history(&mut tx, &accs, now, None).await?,
+        )?;
         let publish_at = req.desired_at.filter(|t| *t > now);
         let post = tx
             .posts()

@@ -179,13 +179,23 @@ pub struct CheckOutcome {
 }
 
 /// Runs the same engine as `koho check` on the text for each platform.
+/// `history` is the accounts' recent published texts with their age in whole days, for the
+/// repeated-post rule (狛江市 4(4)イ).
 pub fn run_checker(
     g: &Guideline,
     body: &str,
     apology: Option<&str>,
     variants: &Value,
     platforms: &[String],
+    history: &[(String, u32)],
 ) -> Result<CheckOutcome, PostError> {
+    let past: Vec<koho_check::PastPost<'_>> = history
+        .iter()
+        .map(|(text, days_ago)| koho_check::PastPost {
+            text,
+            days_ago: *days_ago,
+        })
+        .collect();
     let checker = Checker::new(g).map_err(|errs| PostError::Invalid {
         field: "guideline",
         ja: format!(
@@ -218,6 +228,7 @@ pub fn run_checker(
         let input = Input {
             text: &text,
             platform: koho_guideline::Platform::from_id(p),
+            history: &past,
             ..Input::default()
         };
         let diags = checker.check(&input);
@@ -332,11 +343,19 @@ mod tests {
     fn checker_findings_block_and_are_kept_per_platform() {
         let g = preset("takanabe");
         let body = "山田太郎さん（090-1234-5678）の住所は高鍋町大字上江1234番地です。";
-        let out =
-            run_checker(&g, body, None, &json!({}), &["x".into(), "facebook".into()]).unwrap();
+        let out = run_checker(
+            &g,
+            body,
+            None,
+            &json!({}),
+            &["x".into(), "facebook".into()],
+            &[],
+        )
+        .unwrap();
         assert!(!out.blocking.is_empty());
         assert_eq!(out.json["platforms"].as_array().unwrap().len(), 2);
-        let clean = run_checker(&g, "本日は晴天です。", None, &json!({}), &["x".into()]).unwrap();
+        let clean =
+            run_checker(&g, "本日は晴天です。", None, &json!({}), &["x".into()], &[]).unwrap();
         assert!(clean.blocking.is_empty(), "{:?}", clean.json);
     }
 }
