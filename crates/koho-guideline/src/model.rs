@@ -355,6 +355,9 @@ pub struct PostApproval {
     pub exceptions: Vec<ApprovalException>,
     /// Matters that need approval even where the default is none.
     pub required_for: Vec<ApprovalMatter>,
+    /// How long after its scheduled time a post may still go out; later it is marked
+    /// missed rather than published late. `None`: koho's default.
+    pub missed_after_minutes: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize)]

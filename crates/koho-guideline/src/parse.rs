@@ -838,6 +838,7 @@ fn read_post_approval(mut o: Obj<'_, '_>, cx: &mut Cx) -> PostApproval {
         }
     }
     unique_ids(cx, RefKind::Item, ids.iter());
+    let missed_after_minutes = u32_opt(&mut o, cx, "missed_after_minutes", 10_080);
     let required = o.tables(&mut cx.sink, "required_for");
     let required_for = labelled(required, cx, &clauses, RefKind::Item)
         .into_iter()
@@ -860,6 +861,7 @@ fn read_post_approval(mut o: Obj<'_, '_>, cx: &mut Cx) -> PostApproval {
             "approver",
             "exceptions",
             "required_for",
+            "missed_after_minutes",
         ],
     );
     PostApproval {
@@ -868,6 +870,7 @@ fn read_post_approval(mut o: Obj<'_, '_>, cx: &mut Cx) -> PostApproval {
         approver,
         exceptions,
         required_for,
+        missed_after_minutes,
     }
 }
 

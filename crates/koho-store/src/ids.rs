@@ -79,6 +79,35 @@ id_type!(
     EventId
 );
 
+id_type!(
+    /// Id of a post.
+    PostId
+);
+id_type!(
+    /// Id of one saved version of a post.
+    PostVersionId
+);
+id_type!(
+    /// Id of one post on one official account.
+    PostTargetId
+);
+id_type!(
+    /// Id of a decision on a post (approval, exception, override …).
+    PostDecisionId
+);
+id_type!(
+    /// Id of a post-hoc report of an emergency post.
+    ReportId
+);
+id_type!(
+    /// Id of a department's request to the PR office.
+    RequestId
+);
+id_type!(
+    /// Id of a notification to a person.
+    NotificationId
+);
+
 /// Proof that a municipality exists in the store; every repository is bound to one.
 ///
 /// Only [`Store::tenant`](crate::Store::tenant) and friends create it, so a repository can

@@ -38,6 +38,7 @@ mod error;
 mod ids;
 mod migrate;
 mod model;
+mod post_model;
 mod repo;
 mod store;
 
@@ -52,6 +53,9 @@ pub use ids::{
     AccountId, ApplicationId, DepartmentId, EventId, MunicipalityId, PersonId, PolicyVersionId,
     Tenant,
 };
+pub use ids::{
+    NotificationId, PostDecisionId, PostId, PostTargetId, PostVersionId, ReportId, RequestId,
+};
 pub use migrate::SCHEMA_VERSION;
 pub use model::{
     AccountApplication, AccountEvent, AccountFields, AccountKind, AccountState, Actor,
@@ -60,6 +64,11 @@ pub use model::{
     NewPolicyVersion, OfficialAccount, Person, Platform, PolicyStatus, PolicyVersion, Role, Secret,
     VerificationStatus, normalize_handle,
 };
+pub use post_model::{
+    DecisionKind, DepartmentRequest, NewDepartmentRequest, NewNotification, NewPost,
+    NewPostDecision, NewPostHocReport, NewPostVersion, Notification, Post, PostDecision,
+    PostHocReport, PostKind, PostState, PostTarget, PostVersion, RequestStatus, TargetState,
+};
 pub use repo::accounts::Accounts;
 pub use repo::applications::Applications;
 pub use repo::departments::Departments;
@@ -67,5 +76,6 @@ pub use repo::events::AccountEvents;
 pub use repo::municipality::MunicipalityRecord;
 pub use repo::people::People;
 pub use repo::policies::PolicyVersions;
+pub use repo::posts::Posts;
 pub use repo::{Access, ReadOnly, ReadWrite};
 pub use store::{Reader, Store, Tx};

@@ -69,6 +69,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(crate) use text_enum;
+
 text_enum!(
     /// A social-media platform.
     Platform {

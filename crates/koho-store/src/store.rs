@@ -9,6 +9,7 @@ use crate::ids::{MunicipalityId, Tenant};
 use crate::migrate;
 use crate::model::{Actor, Municipality, NewMunicipality, now_ms};
 use crate::repo::municipality::{self, MunicipalityRecord};
+use crate::repo::posts::Posts;
 use crate::repo::{
     ReadOnly, ReadWrite, accounts::Accounts, applications::Applications, departments::Departments,
     events::AccountEvents, people::People, policies::PolicyVersions, required,
@@ -205,6 +206,12 @@ macro_rules! accessors {
             /// Account events.
             pub fn events(&mut self) -> AccountEvents<'_, $access> {
                 AccountEvents::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Posts and everything hanging off them (versions, targets, decisions,
+            /// post-hoc reports, department requests, notifications).
+            pub fn posts(&mut self) -> Posts<'_, $access> {
+                Posts::new(&mut self.tx, &self.tenant)
             }
 
             /// The audit log.

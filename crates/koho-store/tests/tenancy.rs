@@ -299,3 +299,264 @@ async fn b_snapshot(store: &Store, b: &World) -> String {
         r.audit().list(0, 10_000).await.unwrap(),
     )
 }
+
+/// The posting tables: municipality A reaches none of B's posts, versions, targets,
+/// decisions, post-hoc reports, requests or notifications, and cannot point its own rows
+/// at B's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_post_function_crosses_municipalities() {
+    each_engine(|env| async move {
+        let db = env.open().await;
+        let store = &db.store;
+        let a = world(store, "komae", "komae_city").await;
+        let b = world(store, "mine", "mine_city").await;
+
+        // B's posting rows.
+        let mut tx = store.begin(&b.tenant).await.unwrap();
+        let req = tx
+            .posts()
+            .create_request(&NewDepartmentRequest {
+                department_id: b.department.id.clone(),
+                submitted_by: b.person.id.clone(),
+                title: "観光案内".into(),
+                body: "本文".into(),
+                desired_at: None,
+            })
+            .await
+            .unwrap();
+        let post = tx
+            .posts()
+            .create(&NewPost {
+                kind: PostKind::Original,
+                corrects_post_id: None,
+                share_category: None,
+                share_url: None,
+                request_id: Some(req.id.clone()),
+                department_id: Some(b.department.id.clone()),
+                author_id: b.person.id.clone(),
+                matters: vec![],
+                publish_at: Some(1_800_000_000_000),
+            })
+            .await
+            .unwrap();
+        let version = tx
+            .posts()
+            .add_version(&NewPostVersion {
+                post_id: post.id.clone(),
+                body: "秋吉台の山焼き".into(),
+                apology: None,
+                variants: serde_json::json!({}),
+                diagnostics: serde_json::json!({"platforms": []}),
+                error_count: 0,
+                author_id: b.person.id.clone(),
+            })
+            .await
+            .unwrap();
+        let target = tx
+            .posts()
+            .add_target(&post.id, &b.account.id)
+            .await
+            .unwrap();
+        let decision = tx
+            .posts()
+            .add_decision(&NewPostDecision {
+                post_id: post.id.clone(),
+                version: 1,
+                kind: DecisionKind::Exception,
+                decided_by: b.person.id.clone(),
+                exception_id: Some("emergency".into()),
+                reason: Some("緊急".into()),
+                clause_label: Some("第4-6".into()),
+                decided_at: 1,
+            })
+            .await
+            .unwrap();
+        let report = tx
+            .posts()
+            .create_report(&NewPostHocReport {
+                post_id: post.id.clone(),
+                report_to_role: "section-chief".into(),
+                exception_id: "emergency".into(),
+                reason: "緊急".into(),
+                reported_by: b.person.id.clone(),
+                next_reminder_at: Some(1),
+            })
+            .await
+            .unwrap();
+        let note = tx
+            .posts()
+            .notify(&NewNotification {
+                person_id: b.person.id.clone(),
+                kind: "post-expired".into(),
+                subject_type: "post".into(),
+                subject_id: post.id.to_string(),
+                message: "期限切れ".into(),
+                clause_label: None,
+            })
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let snapshot = |store: Store, b_tenant: Tenant, post: PostId, person: PersonId| async move {
+            let mut r = store.read(&b_tenant).await.unwrap();
+            let mut p = r.posts();
+            format!(
+                "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                p.get(&post).await.unwrap(),
+                p.versions(&post).await.unwrap(),
+                p.targets(&post).await.unwrap(),
+                p.decisions(&post).await.unwrap(),
+                p.report_for(&post).await.unwrap(),
+                p.requests().await.unwrap(),
+                p.notifications(&person).await.unwrap(),
+            )
+        };
+        let before = snapshot(
+            store.clone(),
+            b.tenant.clone(),
+            post.id.clone(),
+            b.person.id.clone(),
+        )
+        .await;
+
+        let mut tx = store.begin(&a.tenant).await.unwrap();
+        let mut p = tx.posts();
+        assert_not_found(p.get(&post.id).await);
+        assert!(p.list(None).await.unwrap().is_empty());
+        assert!(
+            p.list_timed(PostState::Draft, i64::MAX)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(p.corrections_of(&post.id).await.unwrap().is_empty());
+        assert_not_found(p.version(&post.id, 1).await);
+        assert!(p.versions(&post.id).await.unwrap().is_empty());
+        assert_not_found(p.target(&target.id).await);
+        assert!(p.targets(&post.id).await.unwrap().is_empty());
+        assert!(
+            p.targets_timed(TargetState::Waiting, i64::MAX)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(p.published_targets(100).await.unwrap().is_empty());
+        assert!(p.decisions(&post.id).await.unwrap().is_empty());
+        assert!(p.report_for(&post.id).await.unwrap().is_none());
+        assert!(p.open_reports().await.unwrap().is_empty());
+        assert_not_found(p.request(&req.id).await);
+        assert!(p.requests().await.unwrap().is_empty());
+        assert!(p.notifications(&b.person.id).await.unwrap().is_empty());
+        // Writes on B's rows, or pointing at them.
+        assert_not_found(p.update(&post).await);
+        assert_not_found(
+            p.add_version(&NewPostVersion {
+                post_id: post.id.clone(),
+                body: "乗っ取り".into(),
+                apology: None,
+                variants: serde_json::json!({}),
+                diagnostics: serde_json::json!({}),
+                error_count: 0,
+                author_id: a.person.id.clone(),
+            })
+            .await,
+        );
+        assert_not_found(p.add_target(&post.id, &a.account.id).await);
+        assert_not_found(p.remove_target(&target.id).await);
+        assert_not_found(p.update_target(&target).await);
+        let mut new_a = NewPost {
+            kind: PostKind::Correction,
+            corrects_post_id: Some(post.id.clone()),
+            share_category: None,
+            share_url: None,
+            request_id: None,
+            department_id: Some(a.department.id.clone()),
+            author_id: a.person.id.clone(),
+            matters: vec![],
+            publish_at: None,
+        };
+        assert_not_found(p.create(&new_a).await);
+        new_a.corrects_post_id = None;
+        new_a.request_id = Some(req.id.clone());
+        assert_not_found(p.create(&new_a).await);
+        new_a.request_id = None;
+        new_a.author_id = b.person.id.clone();
+        assert_not_found(p.create(&new_a).await);
+        new_a.author_id = a.person.id.clone();
+        new_a.kind = PostKind::Original;
+        let own = p.create(&new_a).await.unwrap();
+        assert_not_found(p.add_target(&own.id, &b.account.id).await);
+        assert_not_found(
+            p.add_decision(&NewPostDecision {
+                post_id: post.id.clone(),
+                version: 1,
+                kind: DecisionKind::Approve,
+                decided_by: a.person.id.clone(),
+                exception_id: None,
+                reason: None,
+                clause_label: None,
+                decided_at: 2,
+            })
+            .await,
+        );
+        assert_not_found(
+            p.add_decision(&NewPostDecision {
+                post_id: own.id.clone(),
+                version: 1,
+                kind: DecisionKind::Approve,
+                decided_by: b.person.id.clone(),
+                exception_id: None,
+                reason: None,
+                clause_label: None,
+                decided_at: 2,
+            })
+            .await,
+        );
+        assert_not_found(
+            p.create_report(&NewPostHocReport {
+                post_id: post.id.clone(),
+                report_to_role: "section-chief".into(),
+                exception_id: "emergency".into(),
+                reason: "x".into(),
+                reported_by: a.person.id.clone(),
+                next_reminder_at: None,
+            })
+            .await,
+        );
+        assert_not_found(p.update_report(&report).await);
+        assert_not_found(
+            p.create_request(&NewDepartmentRequest {
+                department_id: b.department.id.clone(),
+                submitted_by: a.person.id.clone(),
+                title: "x".into(),
+                body: "x".into(),
+                desired_at: None,
+            })
+            .await,
+        );
+        assert_not_found(p.update_request(&req).await);
+        assert_not_found(
+            p.notify(&NewNotification {
+                person_id: b.person.id.clone(),
+                kind: "x".into(),
+                subject_type: "post".into(),
+                subject_id: "x".into(),
+                message: "x".into(),
+                clause_label: None,
+            })
+            .await,
+        );
+        assert_not_found(p.mark_read(&note.id, 5).await);
+        let _ = (&version, &decision);
+        tx.rollback().await.unwrap();
+
+        let after = snapshot(
+            store.clone(),
+            b.tenant.clone(),
+            post.id.clone(),
+            b.person.id.clone(),
+        )
+        .await;
+        assert_eq!(before, after);
+    })
+    .await;
+}

@@ -25,6 +25,7 @@
 //!   [`AppState`].
 
 mod api;
+mod archive;
 mod assets;
 mod error;
 mod i18n;
@@ -81,7 +82,8 @@ pub fn router(state: AppState) -> Router {
     let mut r = Router::new()
         .route("/", get(pages::home))
         .route("/check", get(pages::check_form).post(pages::check_submit))
-        .route("/static/{*path}", get(assets::serve));
+        .route("/static/{*path}", get(assets::serve))
+        .route("/archive.atom", get(archive::atom));
     for (path, _, handler) in api_routes() {
         r = r.route(path, handler);
     }

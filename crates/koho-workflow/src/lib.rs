@@ -19,6 +19,7 @@ pub mod error;
 pub mod lookup;
 pub mod overlap;
 pub mod policy;
+pub mod posts;
 pub mod profile;
 pub mod register;
 pub mod roles;

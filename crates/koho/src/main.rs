@@ -11,6 +11,7 @@ mod eval_cmd;
 mod guideline_cmd;
 mod load;
 mod media_cmd;
+mod post_cmd;
 mod register_cmd;
 mod render;
 mod serve_cmd;
@@ -50,6 +51,9 @@ enum Command {
     /// 公式アカウント台帳: 開設申請・承認・運用停止・廃止など
     #[command(subcommand)]
     Account(account_cmd::AccountCmd),
+    /// 投稿: 下書き・事前チェック・承認・公開予定・訂正・公開アーカイブ
+    #[command(subcommand)]
+    Post(post_cmd::PostCmd),
     /// 公開用の台帳と「このアカウントは公式か」の確認
     #[command(subcommand)]
     Register(register_cmd::RegisterCmd),
@@ -78,6 +82,7 @@ fn run(cli: Cli) -> CliResult<u8> {
         Command::Eval(a) => eval_cmd::run(&a),
         Command::Media(c) => media_cmd::run(c),
         Command::Account(c) => account_cmd::run(c),
+        Command::Post(c) => post_cmd::run(c),
         Command::Register(c) => register_cmd::run(c),
         Command::Audit(c) => audit_cmd::run(c),
         Command::Db(c) => db_cmd::run(c),

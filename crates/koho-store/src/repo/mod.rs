@@ -24,6 +24,7 @@ pub(crate) mod events;
 pub(crate) mod municipality;
 pub(crate) mod people;
 pub(crate) mod policies;
+pub(crate) mod posts;
 
 mod sealed {
     pub trait Sealed {}
