@@ -147,6 +147,7 @@ registry! {
     rules::discrimination::Stereotype,
     rules::insult::AbusiveWord,
     rules::insult::Ridicule,
+    rules::insult::ImplicitRidicule,
     rules::obscene::SexualWord,
     rules::obscene::Sexualised,
     rules::masked_text::MaskRun,

@@ -1,7 +1,7 @@
 //! The shared phrase engine behind the content-judgement rules: rumour (`RU`),
 //! undecided policy (`UP`), political (`PO`), religious (`RE`), commercial (`CM`),
 //! social advocacy (`SA`), personal opinion (`OP`), illegal (`IL`), confidential
-//! (`CF`) and security (`SC`).
+//! (`CF`), security (`SC`) and implicit ridicule (`IN003`).
 //!
 //! All their phrase lists (`data/phrases/*.tsv`) compile into **one** Aho-Corasick
 //! automaton whose payload names the rule and the phrase's role. A post is scanned
@@ -48,7 +48,7 @@ use crate::registry::Out;
 pub(crate) const CODES: &[&str] = &[
     "RU001", "RU002", "UP001", "UP002", "PO001", "PO002", "RE001", "RE002", "CM001", "CM002",
     "CM003", "CM004", "SA001", "SA002", "OP001", "OP002", "IL001", "IL002", "CF001", "CF002",
-    "SC001", "SC002", "SC003", "SC004", "SC005",
+    "SC001", "SC002", "SC003", "SC004", "SC005", "IN003",
 ];
 
 macro_rules! phrase_files {
@@ -70,6 +70,7 @@ pub(crate) const FILES: &[(&str, &str)] = phrase_files![
     "confidential.tsv",
     "security.tsv",
     "evaluative.tsv",
+    "insult.tsv",
 ];
 
 /// Positions in [`CODES`] of the rules fed by code rather than phrases.

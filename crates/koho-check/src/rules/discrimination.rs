@@ -228,6 +228,7 @@ const GROUP_SUFFIXES: &[&str] = &[
 /// What makes the group the topic or the subject of the judgement.
 const TOPIC: &[&str] = &[
     "は",
+    "のほうが",
     "って",
     "なんて",
     "なんか",
