@@ -10,10 +10,15 @@ use crate::migrate;
 use crate::model::{Actor, Municipality, NewMunicipality, now_ms};
 use crate::repo::municipality::{self, MunicipalityRecord};
 use crate::repo::{
-    ReadOnly, ReadWrite, accounts::Accounts, applications::Applications,
+    ReadOnly, ReadWrite,
+    accounts::Accounts,
+    applications::Applications,
     auth::{ApiTokens, LoginStates, Preferences, Sessions},
     departments::Departments,
-    events::AccountEvents, people::People, policies::PolicyVersions, required,
+    events::AccountEvents,
+    people::People,
+    policies::PolicyVersions,
+    required,
 };
 
 /// A connection pool to one koho database, SQLite or PostgreSQL. Cheap to clone.

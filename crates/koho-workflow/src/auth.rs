@@ -671,9 +671,14 @@ impl Workflow {
         let done = tx.sessions().revoke(id, now, "revoked").await?;
         if done {
             let after = tx.sessions().get(id).await?;
-            let e = entry(by.clone(), "auth.session.revoke", subject::SESSION, id.as_str())
-                .before(&before)?
-                .after(&after)?;
+            let e = entry(
+                by.clone(),
+                "auth.session.revoke",
+                subject::SESSION,
+                id.as_str(),
+            )
+            .before(&before)?
+            .after(&after)?;
             tx.audit().append(&e).await?;
         }
         tx.commit().await?;
@@ -848,18 +853,17 @@ impl Workflow {
         let mut tx = self.store().begin(self.tenant()).await?;
         let before = match tx.api_tokens().get_by_name(id_or_name).await {
             Ok(t) => t,
-            Err(StoreError::NotFound { .. }) => {
-                tx.api_tokens()
-                    .get(&ApiTokenId::from(id_or_name))
-                    .await
-                    .map_err(|e| match e {
-                        StoreError::NotFound { .. } => WorkflowError::NotFound {
-                            what: "api token",
-                            key: id_or_name.to_owned(),
-                        },
-                        other => WorkflowError::Store(other),
-                    })?
-            }
+            Err(StoreError::NotFound { .. }) => tx
+                .api_tokens()
+                .get(&ApiTokenId::from(id_or_name))
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound { .. } => WorkflowError::NotFound {
+                        what: "api token",
+                        key: id_or_name.to_owned(),
+                    },
+                    other => WorkflowError::Store(other),
+                })?,
             Err(e) => return Err(e.into()),
         };
         let done = tx.api_tokens().revoke(&before.id, now).await?;
@@ -912,7 +916,6 @@ impl Workflow {
         Ok(r.preferences().ui_lang(person).await?)
     }
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // demo sign-in
@@ -1283,7 +1286,10 @@ mod tests {
         let decide = grant(&g, Action::DecideApplication);
         assert!(decide.roles.contains(&Role::PrOfficeChief));
         assert!(!decide.roles.contains(&Role::Staff));
-        assert_eq!(decide.clause.as_deref(), g.opening.clauses.last().map(String::as_str));
+        assert_eq!(
+            decide.clause.as_deref(),
+            g.opening.clauses.last().map(String::as_str)
+        );
         assert!(permits(&g, &[Role::SectionChief], Action::ApplyForAccount));
         assert!(permits(&g, &[Role::SectionChief], Action::ApprovePost));
         assert!(!permits(&g, &[Role::Staff], Action::ApprovePost));
@@ -1319,7 +1325,9 @@ mod tests {
         let mut off = p.clone();
         off.active = false;
         assert_eq!(
-            authorize(&g, &off, None, Action::DraftPost).unwrap_err().code(),
+            authorize(&g, &off, None, Action::DraftPost)
+                .unwrap_err()
+                .code(),
             "WF_INACTIVE_PERSON"
         );
     }
@@ -1327,7 +1335,9 @@ mod tests {
     #[test]
     fn user_agents_are_summarised() {
         assert_eq!(
-            summarize_user_agent("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"),
+            summarize_user_agent(
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+            ),
             "Chrome / Linux"
         );
         assert_eq!(summarize_user_agent("curl/8"), "other / other");

@@ -139,7 +139,10 @@ fn hmac_sha1(key: &[u8], msg: &[u8]) -> [u8; 20] {
         opad[i] ^= k[i];
     }
     let inner = Sha1::new().chain_update(ipad).chain_update(msg).finalize();
-    let outer = Sha1::new().chain_update(opad).chain_update(inner).finalize();
+    let outer = Sha1::new()
+        .chain_update(opad)
+        .chain_update(inner)
+        .finalize();
     let mut out = [0u8; 20];
     out.copy_from_slice(&outer);
     out

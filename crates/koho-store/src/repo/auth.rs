@@ -173,12 +173,10 @@ impl<A: Access> Sessions<'_, A> {
     /// The session stored under this token hash (live or not).
     pub async fn get_by_token_hash(&mut self, hash: &str) -> Result<Session> {
         // The hash itself never appears in an error.
-        self.one("token_hash", hash)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound { .. } => StoreError::not_found("session", "<token>"),
-                other => other,
-            })
+        self.one("token_hash", hash).await.map_err(|e| match e {
+            StoreError::NotFound { .. } => StoreError::not_found("session", "<token>"),
+            other => other,
+        })
     }
 
     /// One session by id.
