@@ -224,16 +224,23 @@ fn site_choices(app: &AppState, selected: Option<&str>) -> Vec<crate::pages::Cho
         .collect()
 }
 
-fn login_page(
-    app: &AppState,
-    ctx: &Ctx,
-    status: StatusCode,
+/// What the sign-in form shows besides the layout.
+struct LoginView<'a> {
     next: String,
     email: String,
     error: Option<String>,
-    site: Option<&str>,
+    site: Option<&'a str>,
     notice: Option<&'static str>,
-) -> Response {
+}
+
+fn login_page(app: &AppState, ctx: &Ctx, status: StatusCode, v: LoginView<'_>) -> Response {
+    let LoginView {
+        next,
+        email,
+        error,
+        site,
+        notice,
+    } = v;
     let m = ctx.lang.msgs();
     let t = LoginPage {
         page: Layout::new(app, ctx, m.auth_login_title, "login"),
@@ -256,13 +263,16 @@ pub async fn login_form(
         &app,
         &ctx,
         StatusCode::OK,
-        safe_next(q.next.as_deref()),
-        String::new(),
-        None,
-        None,
-        q.signed_out
-            .is_some()
-            .then_some(ctx.lang.msgs().auth_signed_out),
+        LoginView {
+            next: safe_next(q.next.as_deref()),
+            email: String::new(),
+            error: None,
+            site: None,
+            notice: q
+                .signed_out
+                .is_some()
+                .then_some(ctx.lang.msgs().auth_signed_out),
+        },
     )
 }
 
@@ -303,11 +313,13 @@ pub async fn login_submit(
             &app,
             &ctx,
             StatusCode::UNAUTHORIZED,
-            next,
-            f.email,
-            Some(m.auth_login_refused.to_owned()),
-            None,
-            None,
+            LoginView {
+                next,
+                email: f.email,
+                error: Some(m.auth_login_refused.to_owned()),
+                site: None,
+                notice: None,
+            },
         );
     };
     let ua = headers
@@ -354,11 +366,13 @@ pub async fn login_submit(
             &app,
             &ctx,
             StatusCode::UNAUTHORIZED,
-            next,
-            f.email,
-            Some(m.auth_login_refused.to_owned()),
-            Some(&site.municipality().slug),
-            None,
+            LoginView {
+                next,
+                email: f.email,
+                error: Some(m.auth_login_refused.to_owned()),
+                site: Some(&site.municipality().slug),
+                notice: None,
+            },
         ),
         Err(e) => internal(&e).into_response(),
     }

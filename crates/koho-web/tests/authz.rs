@@ -217,15 +217,12 @@ async fn sign_in(
 }
 
 const ANON: usize = 0;
-const STAFF: usize = 1;
-const CHIEF: usize = 2;
-const AUDITOR: usize = 3;
+/// Visitor indexes: anonymous, staff, section chief, auditor, PR office chief (approver).
 const APPROVER: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_with_every_role() {
     let (app, site) = spawn().await;
-    let mail = |local: &str| format!("{local}@city.midori.lg.jp");
     let people = site.people().await.unwrap();
     let email_of = |name: &str| {
         people
@@ -235,8 +232,7 @@ async fn every_route_with_every_role() {
             .email
             .clone()
     };
-    let _ = mail;
-    let mut visitors = vec![
+    let mut visitors = [
         Visitor {
             name: "anonymous",
             cookies: Vec::new(),
@@ -484,7 +480,6 @@ async fn every_route_with_every_role() {
         failures.len(),
         failures.join("\n")
     );
-    let _ = (STAFF, CHIEF, AUDITOR, APPROVER);
 
     // After signing out, the old session cookie opens nothing.
     let mut gone = visitors[APPROVER].clone();

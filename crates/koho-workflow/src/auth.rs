@@ -1322,7 +1322,7 @@ mod tests {
         assert!(authorize(&g, &p, None, Action::DraftPost).is_ok());
         // A token scoped to a role the person lacks grants nothing.
         assert!(authorize(&g, &p, Some(Role::Auditor), Action::ViewDashboard).is_err());
-        let mut off = p.clone();
+        let mut off = p;
         off.active = false;
         assert_eq!(
             authorize(&g, &off, None, Action::DraftPost)
