@@ -71,6 +71,10 @@ pub use post_model::{
 };
 pub use repo::accounts::Accounts;
 pub use repo::applications::Applications;
+pub use repo::auth::{
+    ApiToken, ApiTokenId, ApiTokens, LoginState, LoginStates, NewApiToken, NewSession, Preferences,
+    Session, SessionId, Sessions, UI_LANGS, token_hash,
+};
 pub use repo::departments::Departments;
 pub use repo::events::AccountEvents;
 pub use repo::municipality::MunicipalityRecord;

@@ -24,6 +24,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../migrations/0001_initial.sql"),
     },
     Migration {
+        version: 2,
+        name: "sign-in: sessions, login states, API tokens, preferences",
+        sql: include_str!("../migrations/0002_auth.sql"),
+    },
+    Migration {
         version: 3,
         name: "posts",
         sql: include_str!("../migrations/0003_posts.sql"),

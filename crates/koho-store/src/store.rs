@@ -11,8 +11,15 @@ use crate::model::{Actor, Municipality, NewMunicipality, now_ms};
 use crate::repo::municipality::{self, MunicipalityRecord};
 use crate::repo::posts::Posts;
 use crate::repo::{
-    ReadOnly, ReadWrite, accounts::Accounts, applications::Applications, departments::Departments,
-    events::AccountEvents, people::People, policies::PolicyVersions, required,
+    ReadOnly, ReadWrite,
+    accounts::Accounts,
+    applications::Applications,
+    auth::{ApiTokens, LoginStates, Preferences, Sessions},
+    departments::Departments,
+    events::AccountEvents,
+    people::People,
+    policies::PolicyVersions,
+    required,
 };
 
 /// A connection pool to one koho database, SQLite or PostgreSQL. Cheap to clone.
@@ -217,6 +224,26 @@ macro_rules! accessors {
             /// The audit log.
             pub fn audit(&mut self) -> AuditLog<'_, $access> {
                 AuditLog::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Sign-in sessions.
+            pub fn sessions(&mut self) -> Sessions<'_, $access> {
+                Sessions::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Failed-sign-in counters, lockouts and TOTP replay guards.
+            pub fn login_states(&mut self) -> LoginStates<'_, $access> {
+                LoginStates::new(&mut self.tx, &self.tenant)
+            }
+
+            /// API tokens.
+            pub fn api_tokens(&mut self) -> ApiTokens<'_, $access> {
+                ApiTokens::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Per-person preferences.
+            pub fn preferences(&mut self) -> Preferences<'_, $access> {
+                Preferences::new(&mut self.tx, &self.tenant)
             }
         }
     };

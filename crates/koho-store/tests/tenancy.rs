@@ -560,3 +560,146 @@ async fn no_post_function_crosses_municipalities() {
     })
     .await;
 }
+
+/// The sign-in repositories (sessions, login states, API tokens, preferences) are bound to
+/// the tenant like the register's: A cannot see, use, end or change B's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_sign_in_repository_function_crosses_municipalities() {
+    each_engine(|env| async move {
+        let db = env.open().await;
+        let store = &db.store;
+        let a = world(store, "komae", "komae_city").await;
+        let b = world(store, "mine", "mine_city").await;
+        let now = 1_800_000_000_000;
+
+        // B: a session, a login state, an API token and a preference.
+        let b_session_hash = token_hash("mine.b-session");
+        let b_token_hash = token_hash("koho_mine.b-token");
+        let mut tx = store.begin(&b.tenant).await.unwrap();
+        let b_session = tx
+            .sessions()
+            .create(&NewSession {
+                token_hash: b_session_hash.clone(),
+                person_id: b.person.id.clone(),
+                now,
+                idle_expires_at: now + 1_000,
+                absolute_expires_at: now + 10_000,
+                user_agent: Some("Firefox / Linux".into()),
+            })
+            .await
+            .unwrap();
+        tx.login_states()
+            .put(
+                &b.person.id,
+                &LoginState {
+                    consecutive_failures: 2,
+                    last_failure_at: Some(now),
+                    ..LoginState::default()
+                },
+            )
+            .await
+            .unwrap();
+        let b_token = tx
+            .api_tokens()
+            .create(&NewApiToken {
+                name: "export".into(),
+                token_hash: b_token_hash.clone(),
+                person_id: b.person.id.clone(),
+                role: Role::Staff,
+                created_by: Actor::Cli,
+                now,
+                expires_at: now + 1_000_000,
+            })
+            .await
+            .unwrap();
+        tx.preferences()
+            .set_ui_lang(&b.person.id, Some("en"), now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let b_before = b_auth_snapshot(store, &b, &b_session.id).await;
+
+        let mut tx = store.begin(&a.tenant).await.unwrap();
+        // --- sessions
+        let mut s = tx.sessions();
+        assert_not_found(s.get(&b_session.id).await);
+        assert_not_found(s.get_by_token_hash(&b_session_hash).await);
+        assert!(s.list_for_person(&b.person.id).await.unwrap().is_empty());
+        assert!(
+            s.list_live(now)
+                .await
+                .unwrap()
+                .iter()
+                .all(|x| x.municipality_id == a.municipality.id)
+        );
+        assert_not_found(
+            s.create(&NewSession {
+                token_hash: token_hash("komae.x"),
+                person_id: b.person.id.clone(),
+                now,
+                idle_expires_at: now + 1,
+                absolute_expires_at: now + 2,
+                user_agent: None,
+            })
+            .await,
+        );
+        assert_not_found(s.touch(&b_session.id, now + 1, now + 5_000).await);
+        assert_not_found(s.revoke(&b_session.id, now, "stolen").await);
+        assert_not_found(s.revoke_all_for_person(&b.person.id, now, "stolen").await);
+        assert_eq!(s.purge_ended(now + 1_000_000).await.unwrap(), 0);
+
+        // --- login states
+        let mut l = tx.login_states();
+        assert_not_found(l.get(&b.person.id).await);
+        assert_not_found(l.put(&b.person.id, &LoginState::default()).await);
+
+        // --- API tokens
+        let mut t = tx.api_tokens();
+        assert_not_found(t.get(&b_token.id).await);
+        assert_not_found(t.get_by_name("export").await);
+        assert_not_found(t.get_by_token_hash(&b_token_hash).await);
+        assert!(t.list().await.unwrap().is_empty());
+        assert_not_found(
+            t.create(&NewApiToken {
+                name: "cross".into(),
+                token_hash: token_hash("koho_komae.x"),
+                person_id: b.person.id.clone(),
+                role: Role::Staff,
+                created_by: Actor::Cli,
+                now,
+                expires_at: now + 5,
+            })
+            .await,
+        );
+        assert_not_found(t.touch(&b_token.id, now).await);
+        assert_not_found(t.revoke(&b_token.id, now).await);
+
+        // --- preferences
+        let mut p = tx.preferences();
+        assert_not_found(p.ui_lang(&b.person.id).await);
+        assert_not_found(p.set_ui_lang(&b.person.id, Some("ja"), now).await);
+        tx.rollback().await.unwrap();
+
+        // --- the read-only view answers the same way
+        let mut r = store.read(&a.tenant).await.unwrap();
+        assert_not_found(r.sessions().get(&b_session.id).await);
+        assert_not_found(r.api_tokens().get(&b_token.id).await);
+        assert_not_found(r.login_states().get(&b.person.id).await);
+        assert_not_found(r.preferences().ui_lang(&b.person.id).await);
+        drop(r);
+
+        assert_eq!(b_auth_snapshot(store, &b, &b_session.id).await, b_before);
+    })
+    .await;
+}
+
+async fn b_auth_snapshot(store: &Store, b: &World, session: &SessionId) -> String {
+    let mut r = store.read(&b.tenant).await.unwrap();
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}",
+        r.sessions().get(session).await.unwrap(),
+        r.login_states().get(&b.person.id).await.unwrap(),
+        r.api_tokens().list().await.unwrap(),
+        r.preferences().ui_lang(&b.person.id).await.unwrap(),
+    )
+}

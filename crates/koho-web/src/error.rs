@@ -156,6 +156,44 @@ impl AppError {
             m.error_internal
         })
     }
+
+    // ---- sign-in and staff pages (auth)
+
+    /// `401 AUTH_REQUIRED`: an API route that needs a bearer token got none.
+    pub fn sign_in_required() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "AUTH_REQUIRED", |m| {
+            m.auth_error_required
+        })
+    }
+
+    /// `401 AUTH_TOKEN_INVALID`: unknown, expired or revoked token, or its role is gone.
+    pub fn token_invalid() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "AUTH_TOKEN_INVALID", |m| {
+            m.auth_error_token
+        })
+    }
+
+    /// `403 AUTH_FORBIDDEN`: the person's roles do not allow the action; `detail` (from the
+    /// workflow, Japanese) names the roles that may and the guideline clause.
+    pub fn forbidden(detail: String) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "AUTH_FORBIDDEN", |m| {
+            m.auth_error_forbidden
+        })
+        .arg("detail", detail)
+    }
+
+    /// A workflow's refusal with its own stable code (`WF_…`) and Japanese message.
+    pub fn refused(status: StatusCode, code: &'static str, detail: String) -> Self {
+        Self::new(status, code, |m| m.auth_error_refused).arg("detail", detail)
+    }
+
+    /// `422 API_INVALID_QUERY`: a query parameter has a value the route does not know.
+    pub fn invalid_query(name: &'static str) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "API_INVALID_QUERY", |m| {
+            m.auth_error_invalid_query
+        })
+        .arg("name", name)
+    }
 }
 
 /// Echoed user input is cut short, so an error message stays a message.
@@ -202,6 +240,11 @@ mod tests {
             AppError::unknown_platform("myspace"),
             AppError::unknown_guideline("x", &["midori"]),
             AppError::internal(),
+            AppError::sign_in_required(),
+            AppError::token_invalid(),
+            AppError::forbidden("x".into()),
+            AppError::refused(StatusCode::CONFLICT, "WF_X", "x".into()),
+            AppError::invalid_query("status"),
         ];
         for e in errs {
             for m in [&JA, &EN] {

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Routes: `/` (home), `/check` (the editor with live checking; `POST` renders
-//! results without JavaScript), `/static/…` (hashed, immutable), and the API in
+//! results without JavaScript), `/static/…` (hashed, immutable), `/login`, `/logout`
+//! and the staff pages under `/staff` (see [`page_routes`]), and the API in
 //! [`api_routes`], described by `/api/openapi.json`.
 //!
 //! INTEGRATION POINTS for the register and workflow (`koho-workflow`,
@@ -27,11 +28,13 @@
 mod api;
 mod archive;
 mod assets;
+mod auth;
 mod error;
 mod i18n;
 mod middleware;
 mod openapi;
 mod pages;
+mod staff;
 mod state;
 
 use axum::Router;
@@ -50,7 +53,62 @@ pub fn api_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
         ("/healthz", Method::GET, get(api::healthz)),
         ("/api/check", Method::POST, post(api::check)),
         ("/api/openapi.json", Method::GET, get(api::openapi)),
+        ("/api/me", Method::GET, get(staff::api_me)),
+        (
+            "/api/applications",
+            Method::GET,
+            get(staff::api_applications),
+        ),
     ]
+}
+
+/// The HTML pages' routes, `(path, method, handler)`. Every route of the application is
+/// here or in [`api_routes`]: the authorisation test walks [`route_table`] with every
+/// role, so a route registered any other way would escape it.
+pub fn page_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
+    vec![
+        ("/", Method::GET, get(pages::home)),
+        ("/check", Method::GET, get(pages::check_form)),
+        ("/check", Method::POST, post(pages::check_submit)),
+        ("/static/{*path}", Method::GET, get(assets::serve)),
+        ("/archive.atom", Method::GET, get(archive::atom)),
+        ("/login", Method::GET, get(auth::login_form)),
+        ("/login", Method::POST, post(auth::login_submit)),
+        ("/logout", Method::POST, post(auth::logout)),
+        ("/staff", Method::GET, get(staff::dashboard)),
+        ("/staff/applications", Method::GET, get(staff::applications)),
+        (
+            "/staff/applications/{id}",
+            Method::GET,
+            get(staff::application),
+        ),
+        (
+            "/staff/applications/{id}/approve",
+            Method::POST,
+            post(staff::approve),
+        ),
+        (
+            "/staff/applications/{id}/reject",
+            Method::POST,
+            post(staff::reject),
+        ),
+        ("/staff/accounts/{id}", Method::GET, get(staff::account)),
+        ("/staff/settings", Method::GET, get(staff::settings_form)),
+        (
+            "/staff/settings",
+            Method::POST,
+            post(staff::settings_submit),
+        ),
+    ]
+}
+
+/// Every `(path, method)` the router serves: pages and API.
+pub fn route_table() -> Vec<(&'static str, Method)> {
+    page_routes()
+        .into_iter()
+        .chain(api_routes())
+        .map(|(p, m, _)| (p, m))
+        .collect()
 }
 
 /// The OpenAPI 3.1 document served at `/api/openapi.json`.
@@ -79,12 +137,9 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub fn router(state: AppState) -> Router {
     // Hash the embedded files now, not on the first request.
     let _ = &*assets::URLS;
-    let mut r = Router::new()
-        .route("/", get(pages::home))
-        .route("/check", get(pages::check_form).post(pages::check_submit))
-        .route("/static/{*path}", get(assets::serve))
-        .route("/archive.atom", get(archive::atom));
-    for (path, _, handler) in api_routes() {
+    let mut r = Router::new();
+    // Routes of one path with several methods merge into one method router.
+    for (path, _, handler) in page_routes().into_iter().chain(api_routes()) {
         r = r.route(path, handler);
     }
     with_layers(r, state)

@@ -97,9 +97,13 @@ fn media_type(headers: &HeaderMap) -> String {
 ///   see the integration point in `api.rs`.)
 /// - Everything else — HTML forms — needs the signed double-submit token: the
 ///   `csrf` form field (or `x-csrf-token` header) equal to the `koho_csrf` cookie,
-///   and minted by this server. The body is read here (up to [`FORM_LIMIT`]) and
+///   and minted by this server — for the session cookie sent along, once signed in. The body is read here (up to [`FORM_LIMIT`]) and
 ///   handed on unchanged.
-async fn check_csrf(app: &AppState, req: Request) -> Result<Request, AppError> {
+async fn check_csrf(
+    app: &AppState,
+    req: Request,
+    session: Option<&str>,
+) -> Result<Request, AppError> {
     let headers = req.headers();
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok())
         && site != "same-origin"
@@ -135,7 +139,9 @@ async fn check_csrf(app: &AppState, req: Request) -> Result<Request, AppError> {
     let (Some(sent), Some(cookie_token)) = (sent, cookie_token) else {
         return Err(AppError::csrf_missing());
     };
-    if !constant_time_eq(sent.as_bytes(), cookie_token.as_bytes()) || !app.csrf_valid(&sent) {
+    if !constant_time_eq(sent.as_bytes(), cookie_token.as_bytes())
+        || !app.csrf_valid_for(&sent, session)
+    {
         return Err(AppError::csrf_invalid());
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
@@ -148,7 +154,7 @@ fn is_safe(m: &Method) -> bool {
     )
 }
 
-fn cookie_header(
+pub(crate) fn cookie_header(
     app: &AppState,
     name: &str,
     value: &str,
@@ -172,11 +178,17 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
     let query_lang = query_param(req.uri().query(), "lang").and_then(|l| Lang::from_code(&l));
     let cookie_lang = cookie(req.headers(), LANG_COOKIE).and_then(Lang::from_code);
     let lang = query_lang.or(cookie_lang).unwrap_or(Lang::Ja);
+    // Signed in, the token must be bound to the session cookie (see `AppState::mint_csrf_for`).
+    let session = crate::auth::session_cookie(&app, req.headers())
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     let existing = cookie(req.headers(), CSRF_COOKIE)
-        .filter(|t| app.csrf_valid(t))
+        .filter(|t| app.csrf_valid_for(t, session.as_deref()))
         .map(str::to_owned);
     let minted = existing.is_none();
-    let csrf = existing.or_else(|| app.mint_csrf()).unwrap_or_default();
+    let csrf = existing
+        .or_else(|| app.mint_csrf_for(session.as_deref()))
+        .unwrap_or_default();
     let ctx = Ctx {
         request_id: request_id.clone(),
         lang,
@@ -188,7 +200,7 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
     let mut res = if is_safe(&method) {
         next.run(req).await
     } else {
-        match check_csrf(&app, req).await {
+        match check_csrf(&app, req, session.as_deref()).await {
             Ok(req) => next.run(req).await,
             Err(e) => e.into_response(),
         }

@@ -20,7 +20,7 @@ pub fn document() -> Value {
         "info": {
             "title": "koho API",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "The JSON API of koho: the pre-publication check against the municipality's guideline. Error messages are in Japanese; error codes are stable.",
+            "description": "The JSON API of koho: the pre-publication check against the municipality's guideline (open), and the register for API clients holding a token (`Authorization: Bearer`). Error messages are in Japanese; error codes are stable.",
             "license": { "name": "Apache-2.0", "identifier": "Apache-2.0" }
         },
         "paths": {
@@ -64,10 +64,93 @@ pub fn document() -> Value {
                     "summary": "This document",
                     "responses": { "200": { "description": "OpenAPI 3.1 document", "content": { "application/json": {} } } }
                 }
+            },
+            "/api/me": {
+                "get": {
+                    "operationId": "me",
+                    "summary": "Who the API token acts for",
+                    "description": "The person the token was issued for, their roles, and the one role (`scope`) the token may act with.",
+                    "security": [ { "bearer": [] } ],
+                    "responses": {
+                        "200": {
+                            "description": "The token's person and scope",
+                            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Me" } } }
+                        },
+                        "401": error_response("`AUTH_REQUIRED` (no `Authorization: Bearer`) or `AUTH_TOKEN_INVALID` (unknown, expired, revoked, or the person lost the role)"),
+                        "403": error_response("`AUTH_FORBIDDEN`: the token's role may not do this; the message cites the guideline clause")
+                    }
+                }
+            },
+            "/api/applications": {
+                "get": {
+                    "operationId": "applications",
+                    "summary": "Account applications of the token's municipality, newest first",
+                    "security": [ { "bearer": [] } ],
+                    "parameters": [
+                        { "name": "status", "in": "query", "required": false, "schema": { "type": "string", "enum": ["draft", "submitted", "approved", "rejected", "withdrawn"] } }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The applications",
+                            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Applications" } } }
+                        },
+                        "401": error_response("`AUTH_REQUIRED` or `AUTH_TOKEN_INVALID`"),
+                        "403": error_response("`AUTH_FORBIDDEN`"),
+                        "422": error_response("`API_INVALID_QUERY`: unknown `status`")
+                    }
+                }
             }
         },
         "components": {
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An API token `koho_<municipality>.<secret>` from `koho token issue`. It acts as one person with one of their roles. `/api/check`, `/api/openapi.json` and `/healthz` need none."
+                }
+            },
             "schemas": {
+                "Me": {
+                    "type": "object",
+                    "required": ["person", "scope", "municipality"],
+                    "properties": {
+                        "person": {
+                            "type": "object",
+                            "required": ["id", "display_name", "roles"],
+                            "properties": {
+                                "id": { "type": "string" },
+                                "display_name": { "type": "string" },
+                                "roles": { "type": "array", "items": { "type": "string" } }
+                            }
+                        },
+                        "scope": { "type": "string", "description": "The one role the token acts with" },
+                        "municipality": { "type": "string", "description": "The municipality's slug" }
+                    }
+                },
+                "Applications": {
+                    "type": "object",
+                    "required": ["applications"],
+                    "properties": {
+                        "applications": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["id", "kind", "status", "platform", "handle", "display_name", "applicant_id", "submitted_at", "account_id"],
+                                "properties": {
+                                    "id": { "type": "string" },
+                                    "kind": { "type": "string", "enum": ["opening", "purpose-change"] },
+                                    "status": { "type": "string" },
+                                    "platform": { "type": "string" },
+                                    "handle": { "type": "string" },
+                                    "display_name": { "type": "string" },
+                                    "applicant_id": { "type": "string" },
+                                    "submitted_at": { "type": ["integer", "null"], "description": "Unix milliseconds" },
+                                    "account_id": { "type": ["string", "null"] }
+                                }
+                            }
+                        }
+                    }
+                },
                 "CheckRequest": {
                     "type": "object",
                     "required": ["text"],

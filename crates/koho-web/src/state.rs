@@ -159,6 +159,46 @@ impl AppState {
         };
         nonce.len() == 16 && constant_time_eq(&hmac_sha256(&self.0.csrf_key, &nonce), &mac)
     }
+
+    /// A CSRF token bound to a session cookie value (`None`: not signed in): the HMAC
+    /// covers the nonce and the SHA-256 of the cookie, so a token is worthless with any
+    /// other session — including one planted before sign-in.
+    pub fn mint_csrf_for(&self, session: Option<&str>) -> Option<String> {
+        let Some(session) = session else {
+            return self.mint_csrf();
+        };
+        let nonce = random_bytes::<16>().ok()?;
+        let mac = hmac_sha256(&self.0.csrf_key, &bound(&nonce, session));
+        Some(format!("{}.{}", hex(&nonce), hex(&mac)))
+    }
+
+    /// Whether a token was minted by this server for this session cookie (or, with `None`,
+    /// for no session).
+    pub fn csrf_valid_for(&self, token: &str, session: Option<&str>) -> bool {
+        let Some(session) = session else {
+            return self.csrf_valid(token);
+        };
+        let Some((nonce, mac)) = token.split_once('.') else {
+            return false;
+        };
+        let (Some(nonce), Some(mac)) = (unhex(nonce), unhex(mac)) else {
+            return false;
+        };
+        nonce.len() == 16
+            && constant_time_eq(
+                &hmac_sha256(&self.0.csrf_key, &bound(&nonce, session)),
+                &mac,
+            )
+    }
+}
+
+/// The MAC input of a session-bound CSRF token: nonce, a separator no nonce has, and the
+/// session cookie's digest.
+fn bound(nonce: &[u8], session: &str) -> Vec<u8> {
+    let mut msg = nonce.to_vec();
+    msg.extend_from_slice(b"|session|");
+    msg.extend_from_slice(&Sha256::digest(session.as_bytes()));
+    msg
 }
 
 pub fn random_bytes<const N: usize>() -> Result<[u8; N], getrandom::Error> {

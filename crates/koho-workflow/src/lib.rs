@@ -9,10 +9,13 @@
 //!   pure: they take the guideline and rows and return values, so they are tested with
 //!   tables.
 //! * [`demo`] fills a fresh database with the fictional みどり市.
+//! * [`auth`] signs staff in (argon2id password + [`totp`] code), keeps sessions and API
+//!   tokens, locks out after repeated failures, and says which role may do what.
 //!
 //! Nothing here reads a clock: every step takes `now` (Unix milliseconds).
 
 pub mod application;
+pub mod auth;
 pub mod demo;
 pub mod email;
 pub mod error;
@@ -25,6 +28,7 @@ pub mod register;
 pub mod roles;
 pub mod state;
 pub mod time;
+pub mod totp;
 mod workflow;
 
 pub use application::{AccountDraft, GrandfatheredReport, OpeningRequest, PurposeChange};

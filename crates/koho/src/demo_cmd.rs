@@ -24,8 +24,25 @@ pub fn run(args: &DemoArgs) -> CliResult<u8> {
     let guideline = crate::load::guideline(DEMO)?;
     block_on(async move {
         let store = open_store(&cfg).await?;
-        let result = koho_workflow::demo::fill(&store, DEMO, guideline).await;
+        let result = koho_workflow::demo::fill(&store, DEMO, guideline.clone()).await;
+        // Demo data only: fixed, printed passwords and TOTP secrets (see docs/security.md).
+        let logins = match &result {
+            Ok(_) | Err(WorkflowError::AlreadyExists { .. }) => {
+                match koho_workflow::Workflow::open(&store, DEMO, guideline).await {
+                    Ok(wf) => Some(wf.install_demo_credentials().await),
+                    Err(e) => Some(Err(e.into())),
+                }
+            }
+            Err(_) => None,
+        };
         store.close().await;
+        if let Some(logins) = logins
+            && matches!(args.format, Format::Text)
+        {
+            crate::auth_cmd::print_demo_logins(
+                &logins.map_err(|e| crate::auth_cmd::auth_err(&e))?,
+            )?;
+        }
         let where_ = crate::config::redact_url(&cfg.database_url);
         match result {
             Ok(summary) => {

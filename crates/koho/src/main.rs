@@ -2,6 +2,7 @@
 
 mod account_cmd;
 mod audit_cmd;
+mod auth_cmd;
 mod check_cmd;
 mod config;
 mod db_cmd;
@@ -67,6 +68,15 @@ enum Command {
     Demo(demo_cmd::DemoArgs),
     /// ウェブ画面と API を起動する（投稿前チェックの編集画面など）
     Serve(serve_cmd::ServeArgs),
+    /// 職員のサインイン情報: パスワード、認証アプリ（TOTP）、ロック解除
+    #[command(subcommand)]
+    Person(auth_cmd::PersonCmd),
+    /// サインイン中のセッションの一覧と失効
+    #[command(subcommand)]
+    Session(auth_cmd::SessionCmd),
+    /// API トークンの発行・失効・一覧
+    #[command(subcommand)]
+    Token(auth_cmd::TokenCmd),
     /// 有効な設定を表示する（秘密情報は伏せ字）
     Config {
         #[arg(long, value_enum, default_value = "text")]
@@ -88,6 +98,9 @@ fn run(cli: Cli) -> CliResult<u8> {
         Command::Db(c) => db_cmd::run(c),
         Command::Demo(a) => demo_cmd::run(&a),
         Command::Serve(a) => serve_cmd::run(&a),
+        Command::Person(c) => auth_cmd::person(c),
+        Command::Session(c) => auth_cmd::session(c),
+        Command::Token(c) => auth_cmd::token(c),
         Command::Config { format } => config::show(matches!(format, account_cmd::Format::Json)),
     }
 }

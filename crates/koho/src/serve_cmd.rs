@@ -101,6 +101,18 @@ async fn open_sites(cfg: &Config, demo: bool) -> CliResult<(Store, Vec<Workflow>
             .await
             .map_err(|e| wf_err(&e))?;
     }
+    if demo {
+        // Demo data only: fixed, printed passwords and TOTP secrets (see docs/security.md).
+        let guideline = load::guideline(DEMO)?;
+        let wf = Workflow::open(&store, DEMO, guideline)
+            .await
+            .map_err(|e| wf_err(&e))?;
+        let logins = wf
+            .install_demo_credentials()
+            .await
+            .map_err(|e| crate::auth_cmd::auth_err(&e))?;
+        crate::auth_cmd::print_demo_logins(&logins)?;
+    }
     let mut records = store.municipalities().await.map_err(|e| store_err(&e))?;
     records.sort_by_key(|m| m.slug != cfg.municipality && !(demo && m.slug == DEMO));
     let mut sites = Vec::with_capacity(records.len());

@@ -19,6 +19,7 @@ use crate::ids::Tenant;
 
 pub(crate) mod accounts;
 pub(crate) mod applications;
+pub(crate) mod auth;
 pub(crate) mod departments;
 pub(crate) mod events;
 pub(crate) mod municipality;

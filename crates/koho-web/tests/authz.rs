@@ -1,0 +1,498 @@
+//! Every route of the router, walked by every role and by an anonymous visitor, against one
+//! table of expected statuses. A route the router has but the table lacks (or the other way
+//! round) fails the test, so no page or API route can be added without deciding who may
+//! use it.
+
+// Helpers outside #[test] functions may unwrap too: a failure is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use koho_check::{Checker, Guideline};
+use koho_store::{ApplicationStatus, Role};
+use koho_web::{AppState, Options};
+use koho_workflow::Workflow;
+use koho_workflow::auth::{AuthSettings, demo_totp_secret};
+use koho_workflow::totp::format_code;
+
+struct App {
+    addr: SocketAddr,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+struct Resp {
+    status: u16,
+    location: String,
+    cookies: Vec<String>,
+    body: String,
+}
+
+impl App {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, String)],
+        body: String,
+    ) -> Resp {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path}", self.addr));
+        for (k, v) in headers {
+            b = b.header(*k, v.as_str());
+        }
+        let res = self
+            .client
+            .request(b.body(Full::new(Bytes::from(body))).unwrap())
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let cookies = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .collect();
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        Resp {
+            status,
+            location,
+            cookies,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}
+
+/// A browser-like visitor: a cookie jar and, when signed in, an API token.
+#[derive(Clone)]
+struct Visitor {
+    name: &'static str,
+    cookies: Vec<String>,
+    bearer: Option<String>,
+}
+
+impl Visitor {
+    fn cookie_header(&self) -> String {
+        self.cookies.join("; ")
+    }
+
+    fn absorb(&mut self, r: &Resp) {
+        for c in &r.cookies {
+            let name = c.split('=').next().unwrap().to_owned();
+            self.cookies.retain(|x| !x.starts_with(&format!("{name}=")));
+            if !c.ends_with('=') {
+                self.cookies.push(c.clone());
+            }
+        }
+    }
+
+    fn csrf(&self) -> String {
+        self.cookies
+            .iter()
+            .find_map(|c| c.strip_prefix("koho_csrf="))
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn request(&mut self, app: &App, method: Method, path: &str, form: &str) -> Resp {
+        let mut headers = vec![("cookie", self.cookie_header())];
+        let body = if path.starts_with("/api/") {
+            if let Some(b) = &self.bearer {
+                headers.push(("authorization", format!("Bearer {b}")));
+            }
+            headers.push(("content-type", "application/json".to_owned()));
+            form.to_owned()
+        } else if method == Method::POST {
+            headers.push((
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ));
+            if form.is_empty() {
+                format!("csrf={}", self.csrf())
+            } else {
+                format!("csrf={}&{form}", self.csrf())
+            }
+        } else {
+            String::new()
+        };
+        let r = app.send(method, path, &headers, body).await;
+        self.absorb(&r);
+        r
+    }
+}
+
+async fn spawn() -> (App, Workflow) {
+    let store = koho_store::Store::open("sqlite::memory:").await.unwrap();
+    let g = Guideline::preset("midori").unwrap().unwrap();
+    let c = Checker::new(&g).unwrap();
+    koho_workflow::demo::fill(&store, "midori", g.clone())
+        .await
+        .unwrap();
+    let site = Workflow::open(&store, "midori", g.clone()).await.unwrap();
+    site.install_demo_credentials().await.unwrap();
+    let state = AppState::new(
+        store,
+        vec![site.clone()],
+        (g, c),
+        vec![],
+        Options {
+            secure_cookies: false,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, koho_web::router(state))
+            .await
+            .unwrap();
+    });
+    (
+        App {
+            addr,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        },
+        site,
+    )
+}
+
+/// Signs in a demo person by e-mail (password + the TOTP code of now) and gives them an
+/// API token with one of their roles.
+async fn sign_in(
+    app: &App,
+    site: &Workflow,
+    name: &'static str,
+    email: &str,
+    role: Role,
+) -> Visitor {
+    let mut v = Visitor {
+        name,
+        cookies: Vec::new(),
+        bearer: None,
+    };
+    let r = v.request(app, Method::GET, "/login", "").await;
+    assert_eq!(r.status, 200);
+    let secret = demo_totp_secret(email).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let form = format!(
+        "email={}&password={}&code={}",
+        form_urlencoded::byte_serialize(email.as_bytes()).collect::<String>(),
+        koho_workflow::auth::DEMO_PASSWORD,
+        format_code(secret.code_at(now))
+    );
+    let r = v.request(app, Method::POST, "/login", &form).await;
+    assert_eq!(r.status, 303, "{name} could not sign in: {}", r.body);
+    assert!(v.cookies.iter().any(|c| c.starts_with("koho_session=")));
+    let person = site.person_by_email(email).await.unwrap();
+    let issued = site
+        .issue_token(
+            &format!("walk-{name}"),
+            &person.id,
+            role,
+            now + 3_600_000,
+            &AuthSettings::default(),
+            &koho_store::Actor::Cli,
+            now,
+        )
+        .await
+        .unwrap();
+    v.bearer = Some(issued.token.expose().to_owned());
+    v
+}
+
+const ANON: usize = 0;
+/// Visitor indexes: anonymous, staff, section chief, auditor, PR office chief (approver).
+const APPROVER: usize = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_with_every_role() {
+    let (app, site) = spawn().await;
+    let people = site.people().await.unwrap();
+    let email_of = |name: &str| {
+        people
+            .iter()
+            .find(|p| p.display_name == name)
+            .unwrap_or_else(|| panic!("no demo person {name}"))
+            .email
+            .clone()
+    };
+    let mut visitors = [
+        Visitor {
+            name: "anonymous",
+            cookies: Vec::new(),
+            bearer: None,
+        },
+        sign_in(&app, &site, "staff", &email_of("佐藤 翼"), Role::Staff).await,
+        sign_in(
+            &app,
+            &site,
+            "section-chief",
+            &email_of("山本 健"),
+            Role::SectionChief,
+        )
+        .await,
+        sign_in(
+            &app,
+            &site,
+            "auditor",
+            &email_of("井上 由美"),
+            Role::Auditor,
+        )
+        .await,
+        sign_in(
+            &app,
+            &site,
+            "pr-office-chief",
+            &email_of("緑川 一郎"),
+            Role::PrOfficeChief,
+        )
+        .await,
+    ];
+    // The anonymous visitor gets its CSRF cookie like any browser.
+    let r = visitors[ANON]
+        .request(&app, Method::GET, "/login", "")
+        .await;
+    assert_eq!(r.status, 200);
+
+    let pending = site
+        .applications(Some(ApplicationStatus::Submitted))
+        .await
+        .unwrap();
+    let app_id = pending
+        .first()
+        .expect("the demo has a pending application")
+        .id
+        .to_string();
+    let account_id = site.accounts().await.unwrap()[0].id.to_string();
+    let home = app.send(Method::GET, "/", &[], String::new()).await;
+    let icon = {
+        let at = home.body.find("href=\"/static/").unwrap() + "href=\"".len();
+        let rest = &home.body[at..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    };
+
+    // (route, method, concrete path, form or JSON body, expected status per visitor:
+    //  anonymous, staff, section chief, auditor, PR office chief = the opening approver)
+    let s303 = [303, 200, 200, 200, 200];
+    let table: Vec<(&str, Method, String, String, [u16; 5])> = vec![
+        ("/", Method::GET, "/".into(), String::new(), [200; 5]),
+        (
+            "/check",
+            Method::GET,
+            "/check".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/check",
+            Method::POST,
+            "/check".into(),
+            "text=%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B&platform=x".into(),
+            [200; 5],
+        ),
+        (
+            "/static/{*path}",
+            Method::GET,
+            icon,
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/archive.atom",
+            Method::GET,
+            "/archive.atom".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/login",
+            Method::GET,
+            "/login".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/login",
+            Method::POST,
+            "/login".into(),
+            "email=nobody%40example.jp&password=x&code=000000".into(),
+            [401; 5],
+        ),
+        ("/staff", Method::GET, "/staff".into(), String::new(), s303),
+        (
+            "/staff/applications",
+            Method::GET,
+            "/staff/applications".into(),
+            String::new(),
+            s303,
+        ),
+        (
+            "/staff/applications/{id}",
+            Method::GET,
+            format!("/staff/applications/{app_id}"),
+            String::new(),
+            s303,
+        ),
+        (
+            "/staff/accounts/{id}",
+            Method::GET,
+            format!("/staff/accounts/{account_id}"),
+            String::new(),
+            s303,
+        ),
+        (
+            "/staff/settings",
+            Method::GET,
+            "/staff/settings".into(),
+            String::new(),
+            s303,
+        ),
+        (
+            "/staff/settings",
+            Method::POST,
+            "/staff/settings".into(),
+            "lang=ja".into(),
+            [303; 5],
+        ),
+        // Only the approver the guideline names decides; the first decision wins, the
+        // second finds the application decided.
+        (
+            "/staff/applications/{id}/approve",
+            Method::POST,
+            format!("/staff/applications/{app_id}/approve"),
+            "note=".into(),
+            [303, 403, 403, 403, 303],
+        ),
+        (
+            "/staff/applications/{id}/reject",
+            Method::POST,
+            format!("/staff/applications/{app_id}/reject"),
+            "note=x".into(),
+            [303, 403, 403, 403, 409],
+        ),
+        (
+            "/healthz",
+            Method::GET,
+            "/healthz".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/api/check",
+            Method::POST,
+            "/api/check".into(),
+            "{\"text\":\"お知らせ\"}".into(),
+            [200; 5],
+        ),
+        (
+            "/api/openapi.json",
+            Method::GET,
+            "/api/openapi.json".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/api/me",
+            Method::GET,
+            "/api/me".into(),
+            String::new(),
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            "/api/applications",
+            Method::GET,
+            "/api/applications?status=submitted".into(),
+            String::new(),
+            [401, 200, 200, 200, 200],
+        ),
+        // Last: signing out ends the walk.
+        (
+            "/logout",
+            Method::POST,
+            "/logout".into(),
+            String::new(),
+            [303; 5],
+        ),
+    ];
+
+    // The table and the router list the same routes.
+    let routed: BTreeSet<(String, String)> = koho_web::route_table()
+        .into_iter()
+        .map(|(p, m)| (p.to_owned(), m.to_string()))
+        .collect();
+    let tabled: BTreeSet<(String, String)> = table
+        .iter()
+        .map(|(p, m, ..)| ((*p).to_owned(), m.to_string()))
+        .collect();
+    let missing: Vec<_> = routed.difference(&tabled).collect();
+    let extra: Vec<_> = tabled.difference(&routed).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without an expected status: {missing:?}"
+    );
+    assert!(extra.is_empty(), "table rows without a route: {extra:?}");
+
+    let mut failures = Vec::new();
+    for (route, method, path, body, want) in &table {
+        for (i, v) in visitors.iter_mut().enumerate() {
+            let r = v.request(&app, method.clone(), path, body).await;
+            if r.status != want[i] {
+                failures.push(format!(
+                    "{method} {route} as {}: {} (want {}) {}",
+                    v.name,
+                    r.status,
+                    want[i],
+                    r.body.chars().take(300).collect::<String>()
+                ));
+            }
+            // Pages send anonymous visitors to the sign-in page, remembering where.
+            if i == ANON && want[i] == 303 && !route.starts_with("/logout") && route != &"/login" {
+                assert!(
+                    r.location.starts_with("/login?next=%2F"),
+                    "{route}: {}",
+                    r.location
+                );
+            }
+            // Refusals name the guideline clause.
+            if r.status == 403 && route.ends_with("/approve") {
+                let clause = site.guideline().opening.clauses.last().unwrap();
+                assert!(r.body.contains("AUTH_FORBIDDEN"), "{}", r.body);
+                assert!(
+                    r.body.contains(clause.as_str()),
+                    "{route} as {}: no clause {clause}",
+                    v.name
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+
+    // After signing out, the old session cookie opens nothing.
+    let mut gone = visitors[APPROVER].clone();
+    let r = gone.request(&app, Method::GET, "/staff", "").await;
+    assert_eq!(r.status, 303);
+    // The approval happened once, by the approver.
+    let decided = site.find_application(&app_id, None).await.unwrap();
+    assert_eq!(decided.status, ApplicationStatus::Approved);
+}
