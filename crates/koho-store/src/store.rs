@@ -13,6 +13,7 @@ use crate::repo::{
     ReadOnly, ReadWrite, accounts::Accounts, applications::Applications, departments::Departments,
     events::AccountEvents, people::People, policies::PolicyVersions, required,
 };
+use crate::repo::outbox::{AccountHolds, PlatformCredentials, PublishAlerts, PublishJobs};
 
 /// A connection pool to one koho database, SQLite or PostgreSQL. Cheap to clone.
 #[derive(Clone)]
@@ -210,6 +211,26 @@ macro_rules! accessors {
             /// The audit log.
             pub fn audit(&mut self) -> AuditLog<'_, $access> {
                 AuditLog::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Publish jobs (the outbox).
+            pub fn publish_jobs(&mut self) -> PublishJobs<'_, $access> {
+                PublishJobs::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Sealed platform credentials of the accounts.
+            pub fn credentials(&mut self) -> PlatformCredentials<'_, $access> {
+                PlatformCredentials::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Per-account publishing holds.
+            pub fn holds(&mut self) -> AccountHolds<'_, $access> {
+                AccountHolds::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Publisher alerts.
+            pub fn publish_alerts(&mut self) -> PublishAlerts<'_, $access> {
+                PublishAlerts::new(&mut self.tx, &self.tenant)
             }
         }
     };

@@ -22,6 +22,7 @@ pub(crate) mod applications;
 pub(crate) mod departments;
 pub(crate) mod events;
 pub(crate) mod municipality;
+pub(crate) mod outbox;
 pub(crate) mod people;
 pub(crate) mod policies;
 
