@@ -10,9 +10,14 @@
 //!   tables.
 //! * [`demo`] fills a fresh database with the fictional みどり市.
 //!
-//! Nothing here reads a clock: every step takes `now` (Unix milliseconds).
+//! * [`publisher`] drains the durable outbox through the platform connectors (exactly once
+//!   or unconfirmed, never twice); [`credentials`] seals their tokens at rest.
+//!
+//! Nothing here reads a clock: every step takes `now` (Unix milliseconds), and the
+//! publisher takes a [`publisher::Clock`].
 
 pub mod application;
+pub mod credentials;
 pub mod demo;
 pub mod email;
 pub mod error;
@@ -20,6 +25,7 @@ pub mod lookup;
 pub mod overlap;
 pub mod policy;
 pub mod profile;
+pub mod publisher;
 pub mod register;
 pub mod roles;
 pub mod state;
