@@ -9,11 +9,11 @@ use crate::ids::{MunicipalityId, Tenant};
 use crate::migrate;
 use crate::model::{Actor, Municipality, NewMunicipality, now_ms};
 use crate::repo::municipality::{self, MunicipalityRecord};
+use crate::repo::outbox::{AccountHolds, PlatformCredentials, PublishAlerts, PublishJobs};
 use crate::repo::{
     ReadOnly, ReadWrite, accounts::Accounts, applications::Applications, departments::Departments,
     events::AccountEvents, people::People, policies::PolicyVersions, required,
 };
-use crate::repo::outbox::{AccountHolds, PlatformCredentials, PublishAlerts, PublishJobs};
 
 /// A connection pool to one koho database, SQLite or PostgreSQL. Cheap to clone.
 #[derive(Clone)]

@@ -244,14 +244,40 @@ async fn no_repository_function_crosses_municipalities() {
         // --- publishing outbox: jobs, credentials, holds, alerts
         let mut pj = tx.publish_jobs();
         assert_not_found(pj.get(&bo.job.id).await);
-        assert_eq!(pj.get_by_target(&bo.job.post_target_id).await.unwrap(), None);
-        assert!(pj.list(None, 1000).await.unwrap().iter().all(|j| j.municipality_id == a.municipality.id));
-        assert!(pj.list_for_broadcast("b-broadcast").await.unwrap().is_empty());
-        assert!(pj.list_overdue(i64::MAX).await.unwrap().iter().all(|j| j.municipality_id == a.municipality.id));
+        assert_eq!(
+            pj.get_by_target(&bo.job.post_target_id).await.unwrap(),
+            None
+        );
+        assert!(
+            pj.list(None, 1000)
+                .await
+                .unwrap()
+                .iter()
+                .all(|j| j.municipality_id == a.municipality.id)
+        );
+        assert!(
+            pj.list_for_broadcast("b-broadcast")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            pj.list_overdue(i64::MAX)
+                .await
+                .unwrap()
+                .iter()
+                .all(|j| j.municipality_id == a.municipality.id)
+        );
         assert!(pj.count_by_state().await.unwrap().is_empty());
         assert_not_found(pj.enqueue(&new_job(&b.account.id, "cross")).await);
         let claimed = pj
-            .claim(&ClaimRequest { owner: "a-worker", now: i64::MAX - 1, lease_ms: 1, limit: 100, broadcast_id: None })
+            .claim(&ClaimRequest {
+                owner: "a-worker",
+                now: i64::MAX - 1,
+                lease_ms: 1,
+                limit: 100,
+                broadcast_id: None,
+            })
             .await
             .unwrap();
         assert!(claimed.is_empty(), "claimed B's job: {claimed:?}");
@@ -269,8 +295,16 @@ async fn no_repository_function_crosses_municipalities() {
             })
             .await,
         );
-        assert!(!cr.try_begin_refresh(&b.account.id, "a", 0, 1).await.unwrap());
-        assert!(!cr.finish_refresh(&b.account.id, "b-owner", "x", "k", None).await.unwrap());
+        assert!(
+            !cr.try_begin_refresh(&b.account.id, "a", 0, 1)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cr.finish_refresh(&b.account.id, "b-owner", "x", "k", None)
+                .await
+                .unwrap()
+        );
         cr.abandon_refresh(&b.account.id, "b-owner").await.unwrap();
         assert_not_found(cr.mark_expired(&b.account.id).await);
         assert_not_found(cr.delete(&b.account.id).await);
@@ -292,8 +326,12 @@ async fn no_repository_function_crosses_municipalities() {
         };
         assert_not_found(al.create(&alert).await);
         assert_not_found(
-            al.create(&NewAlert { account_id: a.account.id.clone(), job_id: Some(bo.job.id.clone()), ..alert.clone() })
-                .await,
+            al.create(&NewAlert {
+                account_id: a.account.id.clone(),
+                job_id: Some(bo.job.id.clone()),
+                ..alert.clone()
+            })
+            .await,
         );
         assert_not_found(al.resolve(&bo.alert.id, &Actor::Cli, 1).await);
 
@@ -365,7 +403,10 @@ async fn b_snapshot(store: &Store, b: &World) -> String {
             .map(|c| (c.sealed.clone(), c))
             .collect::<Vec<_>>(),
         r.holds().get(&b.account.id).await.unwrap(),
-        r.publish_alerts().list_for_account(&b.account.id).await.unwrap(),
+        r.publish_alerts()
+            .list_for_account(&b.account.id)
+            .await
+            .unwrap(),
     )
 }
 
@@ -392,7 +433,11 @@ fn new_job(account: &AccountId, target: &str) -> NewPublishJob {
 
 async fn outbox_rows(store: &Store, b: &World) -> OutboxRows {
     let mut tx = store.begin(&b.tenant).await.unwrap();
-    let job = tx.publish_jobs().enqueue(&new_job(&b.account.id, "b-target")).await.unwrap();
+    let job = tx
+        .publish_jobs()
+        .enqueue(&new_job(&b.account.id, "b-target"))
+        .await
+        .unwrap();
     tx.credentials()
         .put(&NewCredential {
             account_id: b.account.id.clone(),
@@ -403,8 +448,16 @@ async fn outbox_rows(store: &Store, b: &World) -> OutboxRows {
         })
         .await
         .unwrap();
-    assert!(tx.credentials().try_begin_refresh(&b.account.id, "b-owner", 0, i64::MAX).await.unwrap());
-    tx.holds().hold(&b.account.id, 10, "rate-limited", "429").await.unwrap();
+    assert!(
+        tx.credentials()
+            .try_begin_refresh(&b.account.id, "b-owner", 0, i64::MAX)
+            .await
+            .unwrap()
+    );
+    tx.holds()
+        .hold(&b.account.id, 10, "rate-limited", "429")
+        .await
+        .unwrap();
     let alert = tx
         .publish_alerts()
         .create(&NewAlert {

@@ -38,7 +38,9 @@ const PLATFORMS: [(Platform, Idempotency); 8] = [
 async fn run(url: &str, label: &str) {
     let store = Store::open(url).await.unwrap();
     let tenant = municipality(&store, "takanabe").await;
-    let guideline = koho_guideline::Guideline::preset("takanabe").unwrap().unwrap();
+    let guideline = koho_guideline::Guideline::preset("takanabe")
+        .unwrap()
+        .unwrap();
     let mut sites = vec![];
     for (p, i) in PLATFORMS {
         sites.push(Site::start(p, i, Duration::from_millis(200)).await);
@@ -80,7 +82,9 @@ async fn run(url: &str, label: &str) {
         let elapsed = start.elapsed();
         assert!(report.jobs.iter().all(|j| j.state == JobState::Published));
         times.push(elapsed);
-        println!("{label}: broadcast {round}: 20 accounts, 8 platforms, 200 ms latency: {elapsed:?}");
+        println!(
+            "{label}: broadcast {round}: 20 accounts, 8 platforms, 200 ms latency: {elapsed:?}"
+        );
     }
     times.sort();
     println!(

@@ -347,7 +347,10 @@ mod tests {
         assert_eq!(k.to_hex(), hex);
         let b64 = base64::engine::general_purpose::STANDARD.encode(k.key);
         assert_eq!(CredentialKey::parse(&b64).unwrap().id(), k.id());
-        assert_eq!(CredentialKey::parse("short").unwrap_err(), KeyError::Malformed);
+        assert_eq!(
+            CredentialKey::parse("short").unwrap_err(),
+            KeyError::Malformed
+        );
         let shown = format!("{k:?} {:?}", secrets());
         assert!(!shown.contains("0011223344"), "{shown}");
         assert!(!shown.contains("very-secret"), "{shown}");

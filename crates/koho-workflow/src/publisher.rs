@@ -102,7 +102,9 @@ impl std::fmt::Debug for Connectors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut ids: Vec<&String> = self.connectors.keys().collect();
         ids.sort();
-        f.debug_struct("Connectors").field("platforms", &ids).finish()
+        f.debug_struct("Connectors")
+            .field("platforms", &ids)
+            .finish()
     }
 }
 
@@ -241,13 +243,18 @@ impl PublishError {
             PublishError::Store(e) => format!("データベースの処理に失敗しました（{}）", e.code()),
             PublishError::Key(e) => e.ja(),
             PublishError::Media { index, .. } => {
-                format!("{}枚目の画像を処理できません（位置情報などを削除できない形式です）", index + 1)
+                format!(
+                    "{}枚目の画像を処理できません（位置情報などを削除できない形式です）",
+                    index + 1
+                )
             }
             PublishError::NoEmergencyRule { guideline } => format!(
                 "ガイドライン（{guideline}）には事前承認なしで緊急に発信できる定めがありません。承認者を指定してください"
             ),
             PublishError::NoAccounts => "緊急発信の対象アカウントを1つ以上選んでください".into(),
-            PublishError::Invalid { field, reason } => format!("{field} が正しくありません: {reason}"),
+            PublishError::Invalid { field, reason } => {
+                format!("{field} が正しくありません: {reason}")
+            }
         }
     }
 }
@@ -293,11 +300,10 @@ fn clean_images(images: &[ImageInput]) -> PResult<Vec<JobMedia>> {
                 index,
                 reason: e.to_string(),
             })?;
-            let format =
-                koho_media::detect_format(&bytes).ok_or_else(|| PublishError::Media {
-                    index,
-                    reason: "unknown image format".into(),
-                })?;
+            let format = koho_media::detect_format(&bytes).ok_or_else(|| PublishError::Media {
+                index,
+                reason: "unknown image format".into(),
+            })?;
             Ok(JobMedia {
                 mime: format.mime_type().to_owned(),
                 alt_text: img.alt_text.clone(),
@@ -689,7 +695,10 @@ impl Publisher {
             let mut r = self.store.read(tenant).await?;
             r.accounts().get(&job.account_id).await?
         };
-        let Some(connector) = self.connectors.get(account.fields.platform.as_str()).cloned()
+        let Some(connector) = self
+            .connectors
+            .get(account.fields.platform.as_str())
+            .cloned()
         else {
             return Ok(Outcome::Retry {
                 at: now + ms(self.config.backoff_max),
@@ -745,8 +754,7 @@ impl Publisher {
             }
         }
         let sent =
-            tokio::time::timeout(self.config.attempt_timeout, connector.publish(&auth, &req))
-                .await;
+            tokio::time::timeout(self.config.attempt_timeout, connector.publish(&auth, &req)).await;
         Ok(match sent {
             Ok(Ok(post)) => Outcome::Published(post),
             Ok(Err(e)) => self.classify(job, &caps, e, now, false),
@@ -792,9 +800,7 @@ impl Publisher {
                         }
                     };
                 }
-                let wait = self
-                    .backoff(job.attempts)
-                    .max(retry_after.map_or(0, ms));
+                let wait = self.backoff(job.attempts).max(retry_after.map_or(0, ms));
                 Outcome::Retry {
                     at: now + wait,
                     uncertain: job.uncertain,
@@ -1102,7 +1108,8 @@ impl Publisher {
             Outcome::Missed => {
                 next.state = JobState::Missed;
                 next.last_error_code = Some("missed".into());
-                next.last_error = Some("the publishing window passed before it could be sent".into());
+                next.last_error =
+                    Some("the publishing window passed before it could be sent".into());
                 next.finished_at = Some(now);
                 alert = Some((
                     AlertKind::Missed,

@@ -101,14 +101,21 @@ async fn publishes_once_through_platform_faults() {
         assert_eq!(photo.remote_id.as_deref(), Some(posts[0].id.as_str()));
         // The same approved target cannot be enqueued twice.
         assert_eq!(
-            p.enqueue(&tenant, &t, &Actor::Cli).await.unwrap_err().code(),
+            p.enqueue(&tenant, &t, &Actor::Cli)
+                .await
+                .unwrap_err()
+                .code(),
             "STORE_CONFLICT"
         );
 
         // 2. 503 before storing: retried after the backoff, published once.
         native.fake.script(&r_native, Fault::UnavailableBeforeStore);
         let j = p
-            .enqueue(&tenant, &target("t-503", &a_native.id, "ごみ収集日の変更", now), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target("t-503", &a_native.id, "ごみ収集日の変更", now),
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         drain(&p).await;
@@ -125,7 +132,11 @@ async fn publishes_once_through_platform_faults() {
         //    the platform answers with the stored post, still one post.
         native.fake.script(&r_native, Fault::ErrorAfterStore);
         let j = p
-            .enqueue(&tenant, &target("t-500", &a_native.id, "健診のご案内", now), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target("t-500", &a_native.id, "健診のご案内", now),
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         drain(&p).await;
@@ -145,7 +156,11 @@ async fn publishes_once_through_platform_faults() {
             .fake
             .script(&r_lookup, Fault::HangAfterStore(TIMEOUT * 3));
         let j = p
-            .enqueue(&tenant, &target("t-hang", &a_lookup.id, "道路工事のお知らせ", now), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target("t-hang", &a_lookup.id, "道路工事のお知らせ", now),
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         drain(&p).await;
@@ -165,7 +180,11 @@ async fn publishes_once_through_platform_faults() {
         //    an alert, and no second request.
         none.fake.script(&r_none, Fault::ErrorAfterStore);
         let j = p
-            .enqueue(&tenant, &target("t-none", &a_none.id, "防災訓練の実施", now), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target("t-none", &a_none.id, "防災訓練の実施", now),
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         drain(&p).await;
@@ -184,37 +203,73 @@ async fn publishes_once_through_platform_faults() {
 
         // 6. 429: the account is held until the reset; no other job of that account is
         //    sent before it, jobs of other accounts are.
-        lookup.fake.script(&r_lookup, Fault::RateLimit { retry_after_s: 120 });
+        lookup
+            .fake
+            .script(&r_lookup, Fault::RateLimit { retry_after_s: 120 });
         let before = lookup.fake.account(&r_lookup, |a| a.publish_requests);
         let limited = p
-            .enqueue(&tenant, &target("t-429a", &a_lookup.id, "図書館の休館日", clock.now()), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target("t-429a", &a_lookup.id, "図書館の休館日", clock.now()),
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         drain(&p).await;
         let other_same = p
-            .enqueue(&tenant, &target("t-429b", &a_lookup.id, "図書館の開館時間", clock.now()), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target("t-429b", &a_lookup.id, "図書館の開館時間", clock.now()),
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         let other_account = p
-            .enqueue(&tenant, &target("t-429c", &a_native.id, "図書館まつり", clock.now()), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target("t-429c", &a_native.id, "図書館まつり", clock.now()),
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         clock.advance(60_000);
         drain(&p).await;
-        assert_eq!(lookup.fake.account(&r_lookup, |a| a.publish_requests), before + 1);
-        assert_eq!(job(&store, &tenant, &limited).await.state, JobState::Pending);
-        assert_eq!(job(&store, &tenant, &other_same).await.state, JobState::Pending);
-        assert_eq!(job(&store, &tenant, &other_account).await.state, JobState::Published);
+        assert_eq!(
+            lookup.fake.account(&r_lookup, |a| a.publish_requests),
+            before + 1
+        );
+        assert_eq!(
+            job(&store, &tenant, &limited).await.state,
+            JobState::Pending
+        );
+        assert_eq!(
+            job(&store, &tenant, &other_same).await.state,
+            JobState::Pending
+        );
+        assert_eq!(
+            job(&store, &tenant, &other_account).await.state,
+            JobState::Published
+        );
         clock.advance(61_000);
         drain(&p).await;
-        assert_eq!(job(&store, &tenant, &limited).await.state, JobState::Published);
-        assert_eq!(job(&store, &tenant, &other_same).await.state, JobState::Published);
+        assert_eq!(
+            job(&store, &tenant, &limited).await.state,
+            JobState::Published
+        );
+        assert_eq!(
+            job(&store, &tenant, &other_same).await.state,
+            JobState::Published
+        );
 
         // 7. An expired token: an alert, the credential marked expired, the account held;
         //    after a person reconnects the account, the job goes out.
         native.fake.script(&r_native, Fault::Unauthorized);
         let j = p
-            .enqueue(&tenant, &target("t-401", &a_native.id, "窓口時間の延長", clock.now()), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target("t-401", &a_native.id, "窓口時間の延長", clock.now()),
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         drain(&p).await;
@@ -233,7 +288,10 @@ async fn publishes_once_through_platform_faults() {
         let requests = native.fake.account(&r_native, |a| a.publish_requests);
         clock.advance(600_000);
         drain(&p).await;
-        assert_eq!(native.fake.account(&r_native, |a| a.publish_requests), requests);
+        assert_eq!(
+            native.fake.account(&r_native, |a| a.publish_requests),
+            requests
+        );
         native.fake.set_token(&r_native, "reconnected");
         p.store_credential(
             &tenant,
@@ -291,14 +349,27 @@ async fn recovers_an_expired_lease_as_uncertain() {
         let native = Site::start(Platform::Mastodon, Idempotency::Native, Duration::ZERO).await;
         let key = CredentialKey::generate().unwrap();
         let clock = Arc::new(ManualClock::new(wall_ms()));
-        let p = publisher(&store, connectors(&[&none, &native], TIMEOUT), &key, clock.clone(), "w1", TIMEOUT);
+        let p = publisher(
+            &store,
+            connectors(&[&none, &native], TIMEOUT),
+            &key,
+            clock.clone(),
+            "w1",
+            TIMEOUT,
+        );
         let a_none = account(&store, &tenant, Platform::Misskey, "@k").await;
         let a_native = account(&store, &tenant, Platform::Mastodon, "@k2").await;
         connect(&p, &tenant, &none, &a_none, None).await;
         let (r_native, _) = connect(&p, &tenant, &native, &a_native, None).await;
         let now = clock.now();
-        let j_none = p.enqueue(&tenant, &target("a", &a_none.id, "x1", now), &Actor::Cli).await.unwrap();
-        let j_native = p.enqueue(&tenant, &target("b", &a_native.id, "x2", now), &Actor::Cli).await.unwrap();
+        let j_none = p
+            .enqueue(&tenant, &target("a", &a_none.id, "x1", now), &Actor::Cli)
+            .await
+            .unwrap();
+        let j_native = p
+            .enqueue(&tenant, &target("b", &a_native.id, "x2", now), &Actor::Cli)
+            .await
+            .unwrap();
         // A worker claims both and dies before sending anything.
         {
             let mut tx = store.begin(&tenant).await.unwrap();
@@ -336,7 +407,10 @@ async fn recovers_an_expired_lease_as_uncertain() {
             .unwrap();
         let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
         // The dead worker claimed behind the publisher's back (no audit entry of its own).
-        assert_eq!(actions, ["publish.enqueue", "publish.recover", "publish.unconfirmed"]);
+        assert_eq!(
+            actions,
+            ["publish.enqueue", "publish.recover", "publish.unconfirmed"]
+        );
     })
     .await;
 }
@@ -346,11 +420,30 @@ async fn credentials_are_sealed_bound_and_refreshed_once() {
     each_engine(|env| async move {
         let store = env.open().await;
         let tenant = municipality(&store, "mine").await;
-        let site = Site::start(Platform::Bluesky, Idempotency::Native, Duration::from_millis(50)).await;
+        let site = Site::start(
+            Platform::Bluesky,
+            Idempotency::Native,
+            Duration::from_millis(50),
+        )
+        .await;
         let key = CredentialKey::generate().unwrap();
         let clock = Arc::new(ManualClock::new(wall_ms()));
-        let p1 = publisher(&store, connectors(&[&site], TIMEOUT), &key, clock.clone(), "p1", TIMEOUT);
-        let p2 = publisher(&store, connectors(&[&site], TIMEOUT), &key, clock.clone(), "p2", TIMEOUT);
+        let p1 = publisher(
+            &store,
+            connectors(&[&site], TIMEOUT),
+            &key,
+            clock.clone(),
+            "p1",
+            TIMEOUT,
+        );
+        let p2 = publisher(
+            &store,
+            connectors(&[&site], TIMEOUT),
+            &key,
+            clock.clone(),
+            "p2",
+            TIMEOUT,
+        );
         let a = account(&store, &tenant, Platform::Bluesky, "mine.bsky").await;
         let b = account(&store, &tenant, Platform::Bluesky, "mine2.bsky").await;
         // Expires in 2 minutes: inside the 10-minute refresh margin.
@@ -366,9 +459,18 @@ async fn credentials_are_sealed_bound_and_refreshed_once() {
 
         // Two publishers work the same account at once: exactly one refresh.
         for i in 0..6 {
-            p1.enqueue(&tenant, &target(&format!("r{i}"), &a.id, &format!("refresh {i}"), clock.now()), &Actor::Cli)
-                .await
-                .unwrap();
+            p1.enqueue(
+                &tenant,
+                &target(
+                    &format!("r{i}"),
+                    &a.id,
+                    &format!("refresh {i}"),
+                    clock.now(),
+                ),
+                &Actor::Cli,
+            )
+            .await
+            .unwrap();
         }
         let (x, y) = tokio::join!(p1.run_once(), p2.run_once());
         x.unwrap();
@@ -396,7 +498,14 @@ async fn credentials_are_sealed_bound_and_refreshed_once() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        let jb = p1.enqueue(&tenant, &target("moved", &b.id, "moved", clock.now()), &Actor::Cli).await.unwrap();
+        let jb = p1
+            .enqueue(
+                &tenant,
+                &target("moved", &b.id, "moved", clock.now()),
+                &Actor::Cli,
+            )
+            .await
+            .unwrap();
         drain(&p1).await;
         assert_eq!(job(&store, &tenant, &jb).await.state, JobState::Pending);
         assert_eq!(site.fake.count_text("moved"), 0);
@@ -415,16 +524,35 @@ async fn emergency_broadcast_reaches_every_account_under_the_exception() {
     each_engine(|env| async move {
         let store = env.open().await;
         let tenant = municipality(&store, "takanabe").await;
-        let guideline = koho_guideline::Guideline::preset("takanabe").unwrap().unwrap();
+        let guideline = koho_guideline::Guideline::preset("takanabe")
+            .unwrap()
+            .unwrap();
         let sites = [
             Site::start(Platform::X, Idempotency::Lookup, Duration::from_millis(50)).await,
-            Site::start(Platform::Line, Idempotency::Native, Duration::from_millis(50)).await,
-            Site::start(Platform::Bluesky, Idempotency::Native, Duration::from_millis(50)).await,
+            Site::start(
+                Platform::Line,
+                Idempotency::Native,
+                Duration::from_millis(50),
+            )
+            .await,
+            Site::start(
+                Platform::Bluesky,
+                Idempotency::Native,
+                Duration::from_millis(50),
+            )
+            .await,
         ];
         let refs: Vec<&Site> = sites.iter().collect();
         let key = CredentialKey::generate().unwrap();
         let clock = Arc::new(ManualClock::new(wall_ms()));
-        let p = publisher(&store, connectors(&refs, TIMEOUT), &key, clock.clone(), "e", TIMEOUT);
+        let p = publisher(
+            &store,
+            connectors(&refs, TIMEOUT),
+            &key,
+            clock.clone(),
+            "e",
+            TIMEOUT,
+        );
         let mut ids = vec![];
         for (i, s) in sites.iter().enumerate() {
             for n in 0..2 {
@@ -448,23 +576,36 @@ async fn emergency_broadcast_reaches_every_account_under_the_exception() {
             .await
             .unwrap();
         assert_eq!(report.jobs.len(), 6);
-        assert!(report.jobs.iter().all(|j| j.state == JobState::Published), "{:?}", report.jobs);
+        assert!(
+            report.jobs.iter().all(|j| j.state == JobState::Published),
+            "{:?}",
+            report.jobs
+        );
         let total: usize = sites
             .iter()
-            .map(|s| s.fake.count_text("【避難指示】高鍋町全域に避難指示を発令しました"))
+            .map(|s| {
+                s.fake
+                    .count_text("【避難指示】高鍋町全域に避難指示を発令しました")
+            })
             .sum();
         assert_eq!(total, 6);
         // The exception clause is cited and a post-hoc report to the section chief raised.
         let mut r = store.read(&tenant).await.unwrap();
         let entry = r
             .audit()
-            .list_for_subject(&koho_store::Subject::new("broadcast", report.broadcast_id.as_str()))
+            .list_for_subject(&koho_store::Subject::new(
+                "broadcast",
+                report.broadcast_id.as_str(),
+            ))
             .await
             .unwrap();
         assert_eq!(entry.len(), 1);
         assert!(entry[0].clause.is_some(), "{:?}", entry[0]);
         let open = r.publish_alerts().list_open().await.unwrap();
-        let report_alert = open.iter().find(|a| a.kind == AlertKind::PostHocReport).unwrap();
+        let report_alert = open
+            .iter()
+            .find(|a| a.kind == AlertKind::PostHocReport)
+            .unwrap();
         assert_eq!(report_alert.report_to.as_deref(), Some("section-chief"));
 
         // A guideline without such an exception needs a named approver.

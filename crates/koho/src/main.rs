@@ -11,6 +11,7 @@ mod eval_cmd;
 mod guideline_cmd;
 mod load;
 mod media_cmd;
+mod publisher_cmd;
 mod register_cmd;
 mod render;
 mod serve_cmd;
@@ -63,6 +64,9 @@ enum Command {
     Demo(demo_cmd::DemoArgs),
     /// ウェブ画面と API を起動する（投稿前チェックの編集画面など）
     Serve(serve_cmd::ServeArgs),
+    /// 承認済みの投稿の送信（発信プロセス、送信キューの状態、認証情報の暗号鍵）
+    #[command(subcommand)]
+    Publisher(publisher_cmd::PublisherCmd),
     /// 有効な設定を表示する（秘密情報は伏せ字）
     Config {
         #[arg(long, value_enum, default_value = "text")]
@@ -83,6 +87,7 @@ fn run(cli: Cli) -> CliResult<u8> {
         Command::Db(c) => db_cmd::run(c),
         Command::Demo(a) => demo_cmd::run(&a),
         Command::Serve(a) => serve_cmd::run(&a),
+        Command::Publisher(c) => publisher_cmd::run(c),
         Command::Config { format } => config::show(matches!(format, account_cmd::Format::Json)),
     }
 }

@@ -481,7 +481,10 @@ impl PublishJobs<'_, ReadWrite> {
     pub async fn claim(&mut self, req: &ClaimRequest<'_>) -> Result<Vec<ClaimedJob>> {
         required("owner", req.owner)?;
         if req.lease_ms <= 0 || req.limit <= 0 {
-            return Err(StoreError::invalid("claim", "lease and limit must be positive"));
+            return Err(StoreError::invalid(
+                "claim",
+                "lease and limit must be positive",
+            ));
         }
         // The only engine difference: SQLite has no row locks (the whole database is
         // already ours) and no FOR UPDATE syntax.

@@ -158,7 +158,9 @@ impl FakePlatform {
     }
 
     pub fn posts(&self, account_ref: &str) -> Vec<FakePost> {
-        self.state.lock().unwrap().accounts[account_ref].posts.clone()
+        self.state.lock().unwrap().accounts[account_ref]
+            .posts
+            .clone()
     }
 
     pub fn account<R>(&self, account_ref: &str, f: impl FnOnce(&FakeAccount) -> R) -> R {
@@ -303,11 +305,19 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<FakeState>>) -> Option<()> {
         let s = st.lock().unwrap();
         s.accounts
             .iter()
-            .find(|(_, a)| !bearer.is_empty() && (a.token == bearer || a.old_tokens.contains(&bearer)))
+            .find(|(_, a)| {
+                !bearer.is_empty() && (a.token == bearer || a.old_tokens.contains(&bearer))
+            })
             .map(|(k, _)| k.clone())
     };
     let Some(account_ref) = account_ref else {
-        respond(&mut sock, 401, &[], r#"{"error":"The access token is invalid"}"#).await;
+        respond(
+            &mut sock,
+            401,
+            &[],
+            r#"{"error":"The access token is invalid"}"#,
+        )
+        .await;
         return Some(());
     };
 
@@ -318,7 +328,13 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<FakeState>>) -> Option<()> {
             .rev()
             .map(|p| post_json(p, &base, &account_ref))
             .collect();
-        respond(&mut sock, 200, &[], &serde_json::Value::Array(list).to_string()).await;
+        respond(
+            &mut sock,
+            200,
+            &[],
+            &serde_json::Value::Array(list).to_string(),
+        )
+        .await;
         return Some(());
     }
 
@@ -340,9 +356,11 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<FakeState>>) -> Option<()> {
                     .collect()
             })
             .unwrap_or_default();
-        let media_clean = media
-            .iter()
-            .all(|m| koho_media::inspect(m).map(|i| i.is_clean()).unwrap_or(false));
+        let media_clean = media.iter().all(|m| {
+            koho_media::inspect(m)
+                .map(|i| i.is_clean())
+                .unwrap_or(false)
+        });
         let key = req.headers.get("idempotency-key").cloned();
         let (fault, stored, hang) = {
             let mut s = st.lock().unwrap();
@@ -352,7 +370,9 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<FakeState>>) -> Option<()> {
             let acc = s.accounts.get_mut(&account_ref).unwrap();
             acc.publish_requests += 1;
             let fault = acc.faults.pop_front();
-            if let Some(Fault::RateLimit { .. } | Fault::UnavailableBeforeStore | Fault::Unauthorized) = fault
+            if let Some(
+                Fault::RateLimit { .. } | Fault::UnavailableBeforeStore | Fault::Unauthorized,
+            ) = fault
             {
                 (fault, None, None)
             } else {
@@ -396,7 +416,13 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<FakeState>>) -> Option<()> {
                 respond(&mut sock, 503, &[], r#"{"error":"unavailable"}"#).await;
             }
             (Some(Fault::Unauthorized), _) => {
-                respond(&mut sock, 401, &[], r#"{"error":"The access token expired"}"#).await;
+                respond(
+                    &mut sock,
+                    401,
+                    &[],
+                    r#"{"error":"The access token expired"}"#,
+                )
+                .await;
             }
             (Some(Fault::ErrorAfterStore), _) => {
                 respond(&mut sock, 500, &[], r#"{"error":"internal"}"#).await;
@@ -679,7 +705,8 @@ impl CredentialRefresher for FakeRefresher {
             .as_ref()
             .map(|t| t.expose().to_owned())
             .unwrap_or_default();
-        let body = serde_json::json!({"grant_type": "refresh_token", "refresh_token": rt}).to_string();
+        let body =
+            serde_json::json!({"grant_type": "refresh_token", "refresh_token": rt}).to_string();
         match self
             .connector
             .call("POST", "/oauth/token", None, &[], Some(body.as_bytes()))
@@ -695,10 +722,12 @@ impl CredentialRefresher for FakeRefresher {
                 })
             }
             Ok(r) => Err(self.connector.error_for(&r, false)),
-            Err(HttpFailure::NotSent(d) | HttpFailure::AfterSend(d)) => Err(ConnectError::Retryable {
-                detail: d,
-                retry_after: None,
-            }),
+            Err(HttpFailure::NotSent(d) | HttpFailure::AfterSend(d)) => {
+                Err(ConnectError::Retryable {
+                    detail: d,
+                    retry_after: None,
+                })
+            }
         }
     }
 }

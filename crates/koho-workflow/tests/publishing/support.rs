@@ -152,10 +152,7 @@ pub async fn connect(
             &account_ref,
             &Secrets {
                 access_token: koho_connect::Token::new(token.clone()),
-                refresh_token: Some(koho_connect::Token::new(format!(
-                    "refresh-{}",
-                    account.id
-                ))),
+                refresh_token: Some(koho_connect::Token::new(format!("refresh-{}", account.id))),
             },
             expires_at,
             &Actor::Cli,
