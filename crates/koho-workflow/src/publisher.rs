@@ -816,9 +816,12 @@ impl Publisher {
                 detail,
             },
             ConnectError::Uncertain { detail } => {
-                if looking || caps.idempotency == Idempotency::None {
-                    Outcome::Unconfirmed { detail }
-                } else if job.attempts >= self.config.max_attempts {
+                // Uncertain while looking, no way to look, or out of attempts: a person
+                // must check the account.
+                if looking
+                    || caps.idempotency == Idempotency::None
+                    || job.attempts >= self.config.max_attempts
+                {
                     Outcome::Unconfirmed { detail }
                 } else {
                     Outcome::Retry {

@@ -87,7 +87,7 @@ fn run(cli: Cli) -> CliResult<u8> {
         Command::Db(c) => db_cmd::run(c),
         Command::Demo(a) => demo_cmd::run(&a),
         Command::Serve(a) => serve_cmd::run(&a),
-        Command::Publisher(c) => publisher_cmd::run(c),
+        Command::Publisher(c) => publisher_cmd::run(&c),
         Command::Config { format } => config::show(matches!(format, account_cmd::Format::Json)),
     }
 }

@@ -59,7 +59,7 @@ fn connectors() -> Connectors {
     Connectors::new()
 }
 
-pub fn run(cmd: PublisherCmd) -> CliResult<u8> {
+pub fn run(cmd: &PublisherCmd) -> CliResult<u8> {
     match cmd {
         PublisherCmd::Key(KeyCmd::Generate) => {
             let key = CredentialKey::generate().map_err(|e| key_err(&e))?;
@@ -67,6 +67,7 @@ pub fn run(cmd: PublisherCmd) -> CliResult<u8> {
             Ok(0)
         }
         PublisherCmd::Run { once } => {
+            let once = *once;
             let cfg = Config::load()?;
             let key = CredentialKey::from_env().map_err(|e| key_err(&e))?;
             let _ = tracing_subscriber::fmt()
@@ -98,6 +99,7 @@ pub fn run(cmd: PublisherCmd) -> CliResult<u8> {
             })?
         }
         PublisherCmd::Status { format } => {
+            let json = matches!(format, Format::Json);
             let cfg = Config::load()?;
             block_on(async move {
                 let store = open_store(&cfg).await?;
@@ -116,9 +118,9 @@ pub fn run(cmd: PublisherCmd) -> CliResult<u8> {
                     .list_open()
                     .await
                     .map_err(|e| store_err(&e))?;
-                if matches!(format, Format::Json) {
+                if json {
                     let v = serde_json::json!({
-                        "jobs": counts.iter().map(|(s, n)| (s.as_str(), n)).collect::<serde_json::Map<_, _>>(),
+                        "jobs": counts.iter().map(|(s, n)| (s.as_str().to_owned(), serde_json::Value::from(*n))).collect::<serde_json::Map<String, serde_json::Value>>(),
                         "alerts": alerts,
                     });
                     out(&format!("{v:#}\n"))?;

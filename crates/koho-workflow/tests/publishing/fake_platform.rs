@@ -294,10 +294,11 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<FakeState>>) -> Option<()> {
             serde_json::json!({"access_token": a.token, "refresh_token": a.refresh_token, "expires_in": 3600})
             })
         };
-        return Some(match answer {
+        match answer {
             Some(body) => respond(&mut sock, 200, &[], &body.to_string()).await,
             None => respond(&mut sock, 401, &[], r#"{"error":"invalid_grant"}"#).await,
-        });
+        }
+        return Some(());
     }
 
     // Every other call is the token's account.
