@@ -220,6 +220,8 @@ pub enum PublishError {
     NoEmergencyRule { guideline: String },
     #[error("an emergency broadcast needs at least one account")]
     NoAccounts,
+    #[error("account {account} is {state}: only active accounts publish")]
+    AccountNotActive { account: String, state: String },
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
 }
@@ -233,6 +235,7 @@ impl PublishError {
             PublishError::Media { .. } => "PUB_MEDIA",
             PublishError::NoEmergencyRule { .. } => "PUB_NO_EMERGENCY_RULE",
             PublishError::NoAccounts => "PUB_NO_ACCOUNTS",
+            PublishError::AccountNotActive { .. } => "PUB_ACCOUNT_NOT_ACTIVE",
             PublishError::Invalid { .. } => "PUB_INVALID",
         }
     }
@@ -252,6 +255,9 @@ impl PublishError {
                 "ガイドライン（{guideline}）には事前承認なしで緊急に発信できる定めがありません。承認者を指定してください"
             ),
             PublishError::NoAccounts => "緊急発信の対象アカウントを1つ以上選んでください".into(),
+            PublishError::AccountNotActive { account, .. } => format!(
+                "アカウント {account} は運用中ではないため発信できません（運用停止・廃止・申請中のアカウントは対象外です）"
+            ),
             PublishError::Invalid { field, reason } => {
                 format!("{field} が正しくありません: {reason}")
             }
@@ -1191,6 +1197,18 @@ impl Publisher {
         let mut tx = self.store.begin(tenant).await?;
         let mut jobs = Vec::with_capacity(req.account_ids.len());
         for account in &req.account_ids {
+            // A suspended or closed account must stay silent, even in an emergency (its
+            // followers were redirected to the main account).
+            let record = tx.accounts().get(account).await?;
+            if !matches!(
+                record.state,
+                koho_store::AccountState::Active | koho_store::AccountState::Grandfathered
+            ) {
+                return Err(PublishError::AccountNotActive {
+                    account: format!("{} {}", record.fields.platform, record.fields.handle),
+                    state: record.state.to_string(),
+                });
+            }
             let job = tx
                 .publish_jobs()
                 .enqueue(&NewPublishJob {

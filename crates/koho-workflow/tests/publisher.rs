@@ -608,6 +608,33 @@ async fn emergency_broadcast_reaches_every_account_under_the_exception() {
             .unwrap();
         assert_eq!(report_alert.report_to.as_deref(), Some("section-chief"));
 
+        // A suspended account stays silent: the whole broadcast is refused, nothing sent.
+        let mut tx = store.begin(&tenant).await.unwrap();
+        let mut quiet = tx.accounts().get(&ids[0]).await.unwrap();
+        quiet.state = koho_store::AccountState::Suspended;
+        tx.accounts().update(&quiet).await.unwrap();
+        tx.commit().await.unwrap();
+        let err = p
+            .emergency_broadcast(
+                &tenant,
+                &guideline,
+                &EmergencyRequest {
+                    text: "停止中のアカウントへ".into(),
+                    images: vec![],
+                    account_ids: ids.clone(),
+                    actor: Actor::Cli,
+                    approved_by: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "PUB_ACCOUNT_NOT_ACTIVE");
+        let sent: usize = sites
+            .iter()
+            .map(|s| s.fake.count_text("停止中のアカウントへ"))
+            .sum();
+        assert_eq!(sent, 0);
+
         // A guideline without such an exception needs a named approver.
         let komae = koho_guideline::Guideline::preset("komae").unwrap().unwrap();
         let err = p
