@@ -78,6 +78,14 @@ id_type!(
     /// Id of an account event (suspension, closure, …).
     EventId
 );
+id_type!(
+    /// Id of a publish job in the outbox.
+    PublishJobId
+);
+id_type!(
+    /// Id of a publisher alert.
+    AlertId
+);
 
 id_type!(
     /// Id of a post.

@@ -50,8 +50,8 @@ pub use backup::{BackupFormat, BackupInfo};
 pub use engine::{Engine, OpenOptions};
 pub use error::{Result, StoreError};
 pub use ids::{
-    AccountId, ApplicationId, DepartmentId, EventId, MunicipalityId, PersonId, PolicyVersionId,
-    Tenant,
+    AccountId, AlertId, ApplicationId, DepartmentId, EventId, MunicipalityId, PersonId,
+    PolicyVersionId, PublishJobId, Tenant,
 };
 pub use ids::{
     NotificationId, PostDecisionId, PostId, PostTargetId, PostVersionId, ReportId, RequestId,
@@ -78,6 +78,11 @@ pub use repo::auth::{
 pub use repo::departments::Departments;
 pub use repo::events::AccountEvents;
 pub use repo::municipality::MunicipalityRecord;
+pub use repo::outbox::{
+    AccountHold, AccountHolds, AlertKind, ClaimRequest, ClaimedJob, CredentialStatus, JobKind,
+    JobMedia, JobState, NewAlert, NewCredential, NewPublishJob, PlatformCredentials, PublishAlert,
+    PublishAlerts, PublishJob, PublishJobs, StoredCredential,
+};
 pub use repo::people::People;
 pub use repo::policies::PolicyVersions;
 pub use repo::posts::Posts;

@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "posts",
         sql: include_str!("../migrations/0003_posts.sql"),
     },
+    Migration {
+        version: 4,
+        name: "publishing outbox",
+        sql: include_str!("../migrations/0004_outbox.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands: the last migration's.

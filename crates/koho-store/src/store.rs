@@ -10,6 +10,7 @@ use crate::migrate;
 use crate::model::{Actor, Municipality, NewMunicipality, now_ms};
 use crate::repo::municipality::{self, MunicipalityRecord};
 use crate::repo::posts::Posts;
+use crate::repo::outbox::{AccountHolds, PlatformCredentials, PublishAlerts, PublishJobs};
 use crate::repo::{
     ReadOnly, ReadWrite,
     accounts::Accounts,
@@ -244,6 +245,26 @@ macro_rules! accessors {
             /// Per-person preferences.
             pub fn preferences(&mut self) -> Preferences<'_, $access> {
                 Preferences::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Publish jobs (the outbox).
+            pub fn publish_jobs(&mut self) -> PublishJobs<'_, $access> {
+                PublishJobs::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Sealed platform credentials of the accounts.
+            pub fn credentials(&mut self) -> PlatformCredentials<'_, $access> {
+                PlatformCredentials::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Per-account publishing holds.
+            pub fn holds(&mut self) -> AccountHolds<'_, $access> {
+                AccountHolds::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Publisher alerts.
+            pub fn publish_alerts(&mut self) -> PublishAlerts<'_, $access> {
+                PublishAlerts::new(&mut self.tx, &self.tenant)
             }
         }
     };

@@ -20,6 +20,7 @@ async fn no_repository_function_crosses_municipalities() {
         let store = &db.store;
         let a = world(store, "komae", "komae_city").await;
         let b = world(store, "mine", "mine_city").await;
+        let bo = outbox_rows(store, &b).await;
         let b_before = b_snapshot(store, &b).await;
 
         let mut tx = store.begin(&a.tenant).await.unwrap();
@@ -240,6 +241,100 @@ async fn no_repository_function_crosses_municipalities() {
         assert_not_found(ev.create(&e).await);
         assert_not_found(ev.set_next_check(&b.event.id, None).await);
 
+        // --- publishing outbox: jobs, credentials, holds, alerts
+        let mut pj = tx.publish_jobs();
+        assert_not_found(pj.get(&bo.job.id).await);
+        assert_eq!(
+            pj.get_by_target(&bo.job.post_target_id).await.unwrap(),
+            None
+        );
+        assert!(
+            pj.list(None, 1000)
+                .await
+                .unwrap()
+                .iter()
+                .all(|j| j.municipality_id == a.municipality.id)
+        );
+        assert!(
+            pj.list_for_broadcast("b-broadcast")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            pj.list_overdue(i64::MAX)
+                .await
+                .unwrap()
+                .iter()
+                .all(|j| j.municipality_id == a.municipality.id)
+        );
+        assert!(pj.count_by_state().await.unwrap().is_empty());
+        assert_not_found(pj.enqueue(&new_job(&b.account.id, "cross")).await);
+        let claimed = pj
+            .claim(&ClaimRequest {
+                owner: "a-worker",
+                now: i64::MAX - 1,
+                lease_ms: 1,
+                limit: 100,
+                broadcast_id: None,
+            })
+            .await
+            .unwrap();
+        assert!(claimed.is_empty(), "claimed B's job: {claimed:?}");
+        assert_not_found(pj.update(&bo.job).await);
+        let mut cr = tx.credentials();
+        assert_eq!(cr.get(&b.account.id).await.unwrap(), None);
+        assert!(cr.list().await.unwrap().is_empty());
+        assert_not_found(
+            cr.put(&NewCredential {
+                account_id: b.account.id.clone(),
+                account_ref: "x".into(),
+                sealed: "x".into(),
+                key_id: "k".into(),
+                expires_at: None,
+            })
+            .await,
+        );
+        assert!(
+            !cr.try_begin_refresh(&b.account.id, "a", 0, 1)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !cr.finish_refresh(&b.account.id, "b-owner", "x", "k", None)
+                .await
+                .unwrap()
+        );
+        cr.abandon_refresh(&b.account.id, "b-owner").await.unwrap();
+        assert_not_found(cr.mark_expired(&b.account.id).await);
+        assert_not_found(cr.delete(&b.account.id).await);
+        let mut ho = tx.holds();
+        assert_eq!(ho.get(&b.account.id).await.unwrap(), None);
+        assert!(ho.list_active(0).await.unwrap().is_empty());
+        assert_not_found(ho.hold(&b.account.id, i64::MAX, "rate-limited", "x").await);
+        assert!(!ho.clear(&b.account.id).await.unwrap());
+        let mut al = tx.publish_alerts();
+        assert_not_found(al.get(&bo.alert.id).await);
+        assert!(al.list_open().await.unwrap().is_empty());
+        assert!(al.list_for_account(&b.account.id).await.unwrap().is_empty());
+        let alert = NewAlert {
+            account_id: b.account.id.clone(),
+            job_id: None,
+            kind: AlertKind::Failed,
+            message: "x".into(),
+            report_to: None,
+        };
+        assert_not_found(al.create(&alert).await);
+        assert_not_found(
+            al.create(&NewAlert {
+                account_id: a.account.id.clone(),
+                job_id: Some(bo.job.id.clone()),
+                ..alert.clone()
+            })
+            .await,
+        );
+        assert_not_found(al.resolve(&bo.alert.id, &Actor::Cli, 1).await);
+
         // --- audit log: seqs are per municipality, so "B's row" is any seq past A's head
         let mut au = tx.audit();
         assert_eq!(au.head().await.unwrap().seq, a.audit_head);
@@ -297,6 +392,21 @@ async fn b_snapshot(store: &Store, b: &World) -> String {
         r.policies().list_for_account(&b.account.id).await.unwrap(),
         r.events().list_for_account(&b.account.id).await.unwrap(),
         r.audit().list(0, 10_000).await.unwrap(),
+    ) + &format!(
+        "\n{:?}\n{:?}\n{:?}\n{:?}",
+        r.publish_jobs().list(None, 1_000).await.unwrap(),
+        r.credentials()
+            .list()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.sealed.clone(), c))
+            .collect::<Vec<_>>(),
+        r.holds().get(&b.account.id).await.unwrap(),
+        r.publish_alerts()
+            .list_for_account(&b.account.id)
+            .await
+            .unwrap(),
     )
 }
 
@@ -702,4 +812,67 @@ async fn b_auth_snapshot(store: &Store, b: &World, session: &SessionId) -> Strin
         r.api_tokens().list().await.unwrap(),
         r.preferences().ui_lang(&b.person.id).await.unwrap(),
     )
+}
+
+/// B's outbox rows: a job under B's own lease, a credential in refresh, a hold, an alert.
+struct OutboxRows {
+    job: PublishJob,
+    alert: PublishAlert,
+}
+
+fn new_job(account: &AccountId, target: &str) -> NewPublishJob {
+    NewPublishJob {
+        account_id: account.clone(),
+        post_target_id: target.into(),
+        kind: JobKind::Emergency,
+        broadcast_id: Some("b-broadcast".into()),
+        body: "お知らせ".into(),
+        media: vec![],
+        idempotency_key: format!("key-{target}"),
+        not_before: 0,
+        deadline: 1,
+        created_by: Actor::Cli,
+    }
+}
+
+async fn outbox_rows(store: &Store, b: &World) -> OutboxRows {
+    let mut tx = store.begin(&b.tenant).await.unwrap();
+    let job = tx
+        .publish_jobs()
+        .enqueue(&new_job(&b.account.id, "b-target"))
+        .await
+        .unwrap();
+    tx.credentials()
+        .put(&NewCredential {
+            account_id: b.account.id.clone(),
+            account_ref: "b-ref".into(),
+            sealed: "b-sealed".into(),
+            key_id: "b-key".into(),
+            expires_at: Some(5),
+        })
+        .await
+        .unwrap();
+    assert!(
+        tx.credentials()
+            .try_begin_refresh(&b.account.id, "b-owner", 0, i64::MAX)
+            .await
+            .unwrap()
+    );
+    tx.holds()
+        .hold(&b.account.id, 10, "rate-limited", "429")
+        .await
+        .unwrap();
+    let alert = tx
+        .publish_alerts()
+        .create(&NewAlert {
+            account_id: b.account.id.clone(),
+            job_id: Some(job.id.clone()),
+            kind: AlertKind::Unconfirmed,
+            message: "確認してください".into(),
+            report_to: None,
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    OutboxRows { job, alert }
 }

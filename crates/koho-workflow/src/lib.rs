@@ -12,10 +12,15 @@
 //! * [`auth`] signs staff in (argon2id password + [`totp`] code), keeps sessions and API
 //!   tokens, locks out after repeated failures, and says which role may do what.
 //!
-//! Nothing here reads a clock: every step takes `now` (Unix milliseconds).
+//! * [`publisher`] drains the durable outbox through the platform connectors (exactly once
+//!   or unconfirmed, never twice); [`credentials`] seals their tokens at rest.
+//!
+//! Nothing here reads a clock: every step takes `now` (Unix milliseconds), and the
+//! publisher takes a [`publisher::Clock`].
 
 pub mod application;
 pub mod auth;
+pub mod credentials;
 pub mod demo;
 pub mod email;
 pub mod error;
@@ -24,6 +29,7 @@ pub mod overlap;
 pub mod policy;
 pub mod posts;
 pub mod profile;
+pub mod publisher;
 pub mod register;
 pub mod roles;
 pub mod state;

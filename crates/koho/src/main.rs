@@ -13,6 +13,7 @@ mod guideline_cmd;
 mod load;
 mod media_cmd;
 mod post_cmd;
+mod publisher_cmd;
 mod register_cmd;
 mod render;
 mod serve_cmd;
@@ -77,6 +78,9 @@ enum Command {
     /// API トークンの発行・失効・一覧
     #[command(subcommand)]
     Token(auth_cmd::TokenCmd),
+    /// 承認済みの投稿の送信（発信プロセス、送信キューの状態、認証情報の暗号鍵）
+    #[command(subcommand)]
+    Publisher(publisher_cmd::PublisherCmd),
     /// 有効な設定を表示する（秘密情報は伏せ字）
     Config {
         #[arg(long, value_enum, default_value = "text")]
@@ -101,6 +105,7 @@ fn run(cli: Cli) -> CliResult<u8> {
         Command::Person(c) => auth_cmd::person(c),
         Command::Session(c) => auth_cmd::session(c),
         Command::Token(c) => auth_cmd::token(c),
+        Command::Publisher(c) => publisher_cmd::run(&c),
         Command::Config { format } => config::show(matches!(format, account_cmd::Format::Json)),
     }
 }

@@ -23,6 +23,7 @@ pub(crate) mod auth;
 pub(crate) mod departments;
 pub(crate) mod events;
 pub(crate) mod municipality;
+pub(crate) mod outbox;
 pub(crate) mod people;
 pub(crate) mod policies;
 pub(crate) mod posts;

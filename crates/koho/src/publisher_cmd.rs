@@ -1,0 +1,177 @@
+//! `koho publisher run [--once]|status|key generate`: the publishing process and its outbox.
+
+use std::sync::Arc;
+
+use clap::Subcommand;
+use koho_workflow::credentials::CredentialKey;
+use koho_workflow::publisher::{Connectors, Publisher, PublisherConfig, SystemClock};
+
+use crate::account_cmd::Format;
+use crate::config::Config;
+use crate::db_cmd::{block_on, open_store, store_err};
+use crate::error::{CliError, CliResult};
+use crate::out;
+
+#[derive(Subcommand)]
+pub enum PublisherCmd {
+    /// 承認済みの投稿を各サービスへ送信する発信プロセスを起動する（Ctrl-C / SIGTERM で停止）
+    Run {
+        /// 1巡だけ処理して終了する（cron などから起動する場合）
+        #[arg(long)]
+        once: bool,
+    },
+    /// 投稿キューの状態（状態ごとの件数）と未対応のアラート
+    Status {
+        /// 出力形式: text または json
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// 認証情報を暗号化する鍵
+    #[command(subcommand)]
+    Key(KeyCmd),
+}
+
+#[derive(Subcommand)]
+pub enum KeyCmd {
+    /// 新しい鍵（16進数64桁）を表示する。ファイルに保存し、KOHO_CREDENTIAL_KEY_FILE で指定する
+    Generate,
+}
+
+fn key_err(e: &koho_workflow::credentials::KeyError) -> CliError {
+    CliError::input(e.code(), e.ja(), e.to_string())
+}
+
+fn publish_err(e: &koho_workflow::publisher::PublishError) -> CliError {
+    match e {
+        koho_workflow::publisher::PublishError::Store(s) => store_err(s),
+        other => CliError {
+            exit: 3,
+            ..CliError::input(other.code(), other.ja(), other.to_string())
+        },
+    }
+}
+
+/// The platform connectors this build ships, with their base URLs from the environment.
+fn connectors() -> Connectors {
+    // The concrete connectors (koho-connect) register here when they are merged; until
+    // then a job for a platform without a connector waits (and is marked missed at its
+    // deadline), never silently dropped.
+    Connectors::new()
+}
+
+pub fn run(cmd: &PublisherCmd) -> CliResult<u8> {
+    match cmd {
+        PublisherCmd::Key(KeyCmd::Generate) => {
+            let key = CredentialKey::generate().map_err(|e| key_err(&e))?;
+            out(&format!("{}\n", key.to_hex()))?;
+            Ok(0)
+        }
+        PublisherCmd::Run { once } => {
+            let once = *once;
+            let cfg = Config::load()?;
+            let key = CredentialKey::from_env().map_err(|e| key_err(&e))?;
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .try_init();
+            block_on(async move {
+                let store = open_store(&cfg).await?;
+                let connectors = connectors();
+                if connectors.is_empty() {
+                    tracing::warn!("no platform connector is configured: jobs will wait");
+                }
+                let config = PublisherConfig::new(PublisherConfig::process_owner());
+                let publisher =
+                    Publisher::new(store, connectors, key, Arc::new(SystemClock), config)
+                        .map_err(|e| publish_err(&e))?;
+                if once {
+                    let r = publisher.run_once().await.map_err(|e| publish_err(&e))?;
+                    out(&format!(
+                        "処理 {} 件: 公開 {}、再試行待ち {}、要確認 {}、期限切れ {}、失敗 {}\n",
+                        r.claimed, r.published, r.retried, r.unconfirmed, r.missed, r.failed
+                    ))?;
+                    return Ok(0);
+                }
+                publisher
+                    .run(shutdown())
+                    .await
+                    .map_err(|e| publish_err(&e))?;
+                Ok(0)
+            })?
+        }
+        PublisherCmd::Status { format } => {
+            let json = matches!(format, Format::Json);
+            let cfg = Config::load()?;
+            block_on(async move {
+                let store = open_store(&cfg).await?;
+                let tenant = store
+                    .tenant_by_slug(&cfg.municipality)
+                    .await
+                    .map_err(|e| store_err(&e))?;
+                let mut r = store.read(&tenant).await.map_err(|e| store_err(&e))?;
+                let counts = r
+                    .publish_jobs()
+                    .count_by_state()
+                    .await
+                    .map_err(|e| store_err(&e))?;
+                let alerts = r
+                    .publish_alerts()
+                    .list_open()
+                    .await
+                    .map_err(|e| store_err(&e))?;
+                if json {
+                    let v = serde_json::json!({
+                        "jobs": counts.iter().map(|(s, n)| (s.as_str().to_owned(), serde_json::Value::from(*n))).collect::<serde_json::Map<String, serde_json::Value>>(),
+                        "alerts": alerts,
+                    });
+                    out(&format!("{v:#}\n"))?;
+                } else {
+                    let mut s = String::from("投稿キュー:\n");
+                    for (state, n) in &counts {
+                        s.push_str(&format!("  {:<12} {n}\n", state_ja(*state)));
+                    }
+                    s.push_str(&format!("未対応のアラート: {} 件\n", alerts.len()));
+                    for a in &alerts {
+                        s.push_str(&format!("  [{}] {}\n", a.kind, a.message));
+                    }
+                    out(&s)?;
+                }
+                Ok(if alerts.is_empty() { 0 } else { 1 })
+            })?
+        }
+    }
+}
+
+fn state_ja(s: koho_store::JobState) -> &'static str {
+    use koho_store::JobState::*;
+    match s {
+        Pending => "送信待ち",
+        Sending => "送信中",
+        Published => "公開済み",
+        Unconfirmed => "要確認",
+        Missed => "期限切れ",
+        Failed => "失敗",
+        Cancelled => "取消",
+    }
+}
+
+/// Ctrl-C or SIGTERM: finish the round in progress, then stop.
+async fn shutdown() {
+    let term = async {
+        #[cfg(unix)]
+        {
+            if let Ok(mut s) =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            {
+                s.recv().await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+}
