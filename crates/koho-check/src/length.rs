@@ -62,14 +62,64 @@ fn is_emoji_cluster(g: &str) -> bool {
     }) && !g.is_ascii()
 }
 
+/// Whether `c` is a grapheme cluster of its own whatever its neighbours are, as long
+/// as they come from this set too: its Grapheme_Cluster_Break is Other, LF or Control
+/// (never CR, which joins a following LF). Text made only of these characters needs no
+/// grapheme segmentation; `own_clusters_break_everywhere` checks the set.
+fn is_own_cluster(c: char) -> bool {
+    matches!(c as u32,
+        0x0A | 0x20..=0x7E
+        | 0x2010..=0x2027
+        | 0x3000..=0x3029
+        | 0x3041..=0x3096
+        | 0x309B..=0x30FF
+        | 0x4E00..=0x9FFF
+        | 0xFF01..=0xFF5E)
+}
+
 /// Counts `text` the way `platform` does.
 pub fn measure(text: &str, platform: Platform) -> Option<Measure> {
     let (unit, limit) = rule_for(platform)?;
-    // URLs are measured on the text itself (URLs are ASCII, so byte offsets agree
-    // with the input as long as we scan the input, not a normalised copy).
+    let (count, over_at) = match unit {
+        // Code points: no URL weight, no clusters.
+        Unit::Chars => {
+            let count = text.chars().count();
+            (count, (count > limit).then_some(limit))
+        }
+        Unit::Weighted | Unit::Graphemes if text.chars().all(is_own_cluster) => {
+            let clusters = text.char_indices().map(|(b, c)| &text[b..b + c.len_utf8()]);
+            tally(text, clusters, platform, unit, limit)
+        }
+        Unit::Weighted | Unit::Graphemes => {
+            tally(text, text.graphemes(true), platform, unit, limit)
+        }
+    };
+    Some(Measure {
+        platform,
+        unit,
+        count,
+        limit,
+        over_at,
+    })
+}
+
+/// The count of `text`, split into `clusters`, and the input character index where
+/// it first exceeds `limit`.
+fn tally<'t>(
+    text: &'t str,
+    clusters: impl Iterator<Item = &'t str>,
+    platform: Platform,
+    unit: Unit,
+    limit: usize,
+) -> (usize, Option<usize>) {
     let urls = match platform {
         Platform::X | Platform::Mastodon => find_urls(text),
         _ => Vec::new(),
+    };
+    let url_weight = if platform == Platform::X {
+        X_URL
+    } else {
+        MASTODON_URL
     };
     let mut count = 0usize;
     let mut over_at = None;
@@ -82,22 +132,19 @@ pub fn measure(text: &str, platform: Platform) -> Option<Measure> {
             over_at = Some(at_char);
         }
     };
-    for g in text.graphemes(true) {
-        let g_chars = g.chars().count();
+    for g in clusters {
+        let g_chars = if g.len() == 1 { 1 } else { g.chars().count() };
         if url_iter.peek().is_some_and(|u| byte >= u.end) {
             url_iter.next();
         }
+        // URLs are found on the text itself (they are ASCII, so byte offsets agree
+        // with the input as long as the input is scanned, not a normalised copy).
         if let Some(u) = url_iter.peek()
             && byte >= u.start
             && byte < u.end
         {
             if byte == u.start {
-                let w = if platform == Platform::X {
-                    X_URL
-                } else {
-                    MASTODON_URL
-                };
-                add(w, char_index, &mut count);
+                add(url_weight, char_index, &mut count);
             }
             byte += g.len();
             char_index += g_chars;
@@ -114,7 +161,7 @@ pub fn measure(text: &str, platform: Platform) -> Option<Measure> {
             }
             Unit::Graphemes => add(1, char_index, &mut count),
             Unit::Chars => {
-                for (k, _) in g.chars().enumerate() {
+                for k in 0..g_chars {
                     add(1, char_index + k, &mut count);
                 }
             }
@@ -122,13 +169,7 @@ pub fn measure(text: &str, platform: Platform) -> Option<Measure> {
         byte += g.len();
         char_index += g_chars;
     }
-    Some(Measure {
-        platform,
-        unit,
-        count,
-        limit,
-        over_at,
-    })
+    (count, over_at)
 }
 
 #[cfg(test)]
@@ -197,5 +238,90 @@ mod tests {
     #[test]
     fn blog_has_no_limit() {
         assert!(measure("x", Platform::Blog).is_none());
+    }
+
+    /// Each character of the fast path's set forms a cluster of its own next to any
+    /// other of the set, itself included, and next to characters of every kind.
+    #[test]
+    fn own_clusters_break_everywhere() {
+        let set: Vec<char> = (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|&c| is_own_cluster(c))
+            .collect();
+        let others = [
+            'a', ' ', '\n', 'あ', 'ア', '漢', '。', '（', '０', '\u{3000}', '―',
+        ];
+        for &c in &set {
+            for &d in others.iter().chain(std::iter::once(&c)) {
+                let pair = format!("{c}{d}");
+                assert_eq!(
+                    pair.graphemes(true).count(),
+                    2,
+                    "U+{:04X} U+{:04X}",
+                    c as u32,
+                    d as u32
+                );
+                let pair = format!("{d}{c}");
+                assert_eq!(
+                    pair.graphemes(true).count(),
+                    2,
+                    "U+{:04X} U+{:04X}",
+                    d as u32,
+                    c as u32
+                );
+            }
+        }
+    }
+
+    /// The count as it was before the fast paths: grapheme segmentation always.
+    fn reference(text: &str, platform: Platform) -> Option<(usize, Option<usize>)> {
+        let (unit, limit) = rule_for(platform)?;
+        Some(tally(text, text.graphemes(true), platform, unit, limit))
+    }
+
+    #[test]
+    fn the_fast_paths_count_what_segmentation_counts() {
+        let pool: Vec<char> = "あいうアイウ漢字ｱｲｳﾞﾟ０１２ＡＢａｂ09AZaz-ー。、「」\n \r\u{3099}\u{301}👍🏽\u{200d}👩🇯🇵é한\u{1161}"
+            .chars()
+            .collect();
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut texts: Vec<String> = vec![
+            "詳細 https://www.city.example.lg.jp/a をご覧ください".into(),
+            "あ".repeat(141),
+            format!(
+                "{}https://x.example.com/{}",
+                "あ".repeat(130),
+                "b".repeat(40)
+            ),
+        ];
+        for _ in 0..5_000 {
+            let len = (seed % 320) as usize;
+            let mut t = String::new();
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                // mostly the fast set, sometimes anything from the pool
+                let c = if seed % 5 == 0 {
+                    pool[(seed / 5 % pool.len() as u64) as usize]
+                } else {
+                    "あ漢ア。a 1\nー"
+                        .chars()
+                        .nth((seed / 5 % 9) as usize)
+                        .unwrap()
+                };
+                t.push(c);
+            }
+            if seed % 3 == 0 {
+                t.push_str(" https://bit.ly/3abc ");
+            }
+            texts.push(t);
+        }
+        for t in &texts {
+            for p in Platform::ALL {
+                let got = measure(t, *p).map(|m| (m.count, m.over_at));
+                assert_eq!(got, reference(t, *p), "{p:?} {t:?}");
+            }
+        }
     }
 }

@@ -53,6 +53,40 @@ pub struct PastPost<'a> {
     pub days_ago: u32,
 }
 
+/// An account's recent posts, prepared once for the repeated-post rule (RP001).
+///
+/// Comparing a post with the account's history needs every past post normalised and
+/// cut into character pairs. That work depends on the history alone, so it is done
+/// here, once per account (or per batch of posts for one account), instead of on
+/// every check: pass the result to [`Checker::check_with_history`] for each post.
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    posts: Vec<rules::repeated::Past>,
+}
+
+impl History {
+    /// No past posts.
+    pub const EMPTY: History = History { posts: Vec::new() };
+
+    pub fn new(posts: &[PastPost<'_>]) -> History {
+        History {
+            posts: posts.iter().map(rules::repeated::Past::new).collect(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.posts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.posts.is_empty()
+    }
+
+    pub(crate) fn posts(&self) -> &[rules::repeated::Past] {
+        &self.posts
+    }
+}
+
 /// The clause a diagnostic rests on, with its original wording.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ClauseRef {
@@ -229,9 +263,22 @@ impl Checker {
     }
 
     /// Checks one post. Diagnostics come sorted by position.
+    ///
+    /// `input.history` is prepared for this call alone; to check many posts of one
+    /// account, prepare a [`History`] once and use [`Checker::check_with_history`].
     pub fn check(&self, input: &Input<'_>) -> Vec<Diagnostic> {
+        if input.history.is_empty() {
+            self.check_with_history(input, &History::EMPTY)
+        } else {
+            self.check_with_history(input, &History::new(input.history))
+        }
+    }
+
+    /// Checks one post against an account history prepared with [`History::new`],
+    /// which takes the place of `input.history` (that field is not read).
+    pub fn check_with_history(&self, input: &Input<'_>, history: &History) -> Vec<Diagnostic> {
         let norm = Normalized::new(input.text);
-        let cx = rules::Cx::new(input, &norm, &self.settings);
+        let cx = rules::Cx::new(input, &norm, &self.settings).with_history(history);
         let mut out = registry::Out::default();
         for (i, rule) in RULES.iter().enumerate() {
             if self.enabled[i].is_some() {

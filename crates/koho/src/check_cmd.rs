@@ -6,7 +6,7 @@ use koho_check::{
     Checker, Diagnostic, ImageFacts, Input, MAX_INPUT_BYTES, PastPost, Platform, RULES, has_error,
     validate_text,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{CliError, CliResult};
 use crate::{load, out, render};
@@ -291,11 +291,24 @@ fn batch_one(
             };
         }
     };
+    let answer = Checked {
+        id: &l.id,
+        diagnostics: &diags,
+    };
     Answer {
-        json: serde_json::json!({ "id": l.id, "diagnostics": diags }).to_string(),
+        json: serde_json::to_string(&answer).unwrap_or_default(),
         has_error: has_error(&diags),
         bad_input: false,
     }
+}
+
+/// A checked post's answer line, `{"id": …, "diagnostics": […]}`. Serialised from
+/// the diagnostics directly: building a `serde_json::Value` first cost about a tenth
+/// of a batch.
+#[derive(Serialize)]
+struct Checked<'a> {
+    id: &'a serde_json::Value,
+    diagnostics: &'a [Diagnostic],
 }
 
 #[derive(Args)]

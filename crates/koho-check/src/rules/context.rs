@@ -29,11 +29,8 @@
 //! A deny or quiet phrase lying inside a kept hit or cue of the same rule does not
 //! count (「禁止だけど」 is a hit, its 「禁止」 is no warning).
 //!
-//! The result of the last post is cached per thread (keyed by the post's text and the
-//! two guideline options), so the ten categories' rules share one scan. `Cx` has no
-//! per-post slot for it; if one is added, the cache can move there.
+//! The result is kept in the post's `Cx`, so the ten categories' rules share one scan.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
@@ -839,39 +836,9 @@ fn is_admin_url(text: &str, u: &crate::text::UrlMatch) -> bool {
     path.split('/').any(|seg| SEGMENTS.contains(&seg))
 }
 
-struct Cached {
-    key: String,
-    public_comment: bool,
-    job_listings: bool,
-    found: Found,
-}
-
-thread_local! {
-    static LAST: RefCell<Option<Cached>> = const { RefCell::new(None) };
-}
-
 /// Runs `f` over this post's findings, scanning the post only once for all rules.
 fn with_found<R>(cx: &Cx<'_>, f: impl FnOnce(&Found) -> R) -> R {
-    let pc = cx.settings.allow_public_comment;
-    let job = cx.settings.allow_job_listings;
-    LAST.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut slot) => {
-            let fresh = !matches!(&*slot, Some(c) if c.public_comment == pc && c.job_listings == job && c.key == cx.norm.folded);
-            if fresh {
-                *slot = Some(Cached {
-                    key: cx.norm.folded.clone(),
-                    public_comment: pc,
-                    job_listings: job,
-                    found: scan(cx),
-                });
-            }
-            match &*slot {
-                Some(c) => f(&c.found),
-                None => f(&scan(cx)),
-            }
-        }
-        Err(_) => f(&scan(cx)),
-    })
+    f(cx.phrases.get_or_init(|| scan(cx)))
 }
 
 /// The input text a span covers, shortened for a message.
@@ -1210,7 +1177,6 @@ mod tests {
             let norm = Normalized::new(p);
             let mut best = std::time::Duration::MAX;
             for _round in 0..5 {
-                LAST.with(|c| *c.borrow_mut() = None);
                 let cx = Cx::new(&input, &norm, &settings);
                 let mut out = Out::default();
                 let t = std::time::Instant::now();

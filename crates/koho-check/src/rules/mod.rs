@@ -8,7 +8,7 @@ use koho_guideline::Category;
 use crate::normalize::Normalized;
 use crate::registry::Out;
 use crate::text::{UrlMatch, find_urls};
-use crate::{Input, Settings};
+use crate::{History, Input, Settings};
 
 pub(crate) mod commercial;
 pub(crate) mod confidential;
@@ -45,12 +45,27 @@ pub(crate) trait Rule {
 }
 
 /// What a rule sees of one post.
+///
+/// Scans several rules share are computed at most once per post, in the slots below:
+/// a `Cx` lives for one call of `Checker::check`, so nothing outlives the post and
+/// no state hides in thread-locals.
 pub(crate) struct Cx<'a> {
     pub(crate) input: &'a Input<'a>,
     pub(crate) norm: &'a Normalized,
     pub(crate) settings: &'a Settings,
+    /// The account's recent posts, prepared (see [`History`]).
+    pub(crate) history: &'a History,
     urls: OnceCell<Vec<UrlMatch>>,
+    /// The phrase engine's findings per rule (`context.rs`).
+    pub(crate) phrases: OnceCell<Vec<Vec<(usize, usize)>>>,
+    /// The word lists' matches per list (`wording.rs`).
+    pub(crate) words: OnceCell<[Vec<wording::Hit>; wording::LISTS]>,
+    /// The private persons' names and their classes (`personal_info/person.rs`).
+    pub(crate) names: OnceCell<personal_info::Names>,
 }
+
+/// No history: what a post without `Input::history` is compared with.
+static NO_HISTORY: History = History::EMPTY;
 
 impl<'a> Cx<'a> {
     pub(crate) fn new(input: &'a Input<'a>, norm: &'a Normalized, settings: &'a Settings) -> Self {
@@ -58,8 +73,17 @@ impl<'a> Cx<'a> {
             input,
             norm,
             settings,
+            history: &NO_HISTORY,
             urls: OnceCell::new(),
+            phrases: OnceCell::new(),
+            words: OnceCell::new(),
+            names: OnceCell::new(),
         }
+    }
+
+    /// The same, comparing the post with a prepared account history.
+    pub(crate) fn with_history(self, history: &'a History) -> Self {
+        Cx { history, ..self }
     }
 
     /// The normalised text rules match on.

@@ -28,7 +28,7 @@ pub(crate) use bank::BankAccount;
 pub(crate) use birth::DateOfBirth;
 pub(crate) use email::EmailAddress;
 pub(crate) use ids::{CardNumber, CorporateNumber, DriverLicense, MyNumber};
-pub(crate) use person::{ChildName, IdentifiableDescription, PersonFacts, PersonName};
+pub(crate) use person::{ChildName, IdentifiableDescription, Names, PersonFacts, PersonName};
 pub(crate) use phone::PhoneNumber;
 
 /// 漢字 (including 々 and 〆, the iteration and abbreviation marks used in names).

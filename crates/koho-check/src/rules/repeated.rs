@@ -1,6 +1,7 @@
 use koho_guideline::Category;
 
 use super::{Cx, Rule};
+use crate::PastPost;
 use crate::normalize::Normalized;
 use crate::registry::Out;
 
@@ -25,22 +26,27 @@ impl Rule for RepeatedPost {
 - 見つけない: 同じ話題でも内容が新しい投稿、期間を過ぎた定期的なお知らせ";
 
     fn check(cx: &Cx<'_>, out: &mut Out) {
-        if cx.input.history.is_empty() {
+        if cx.history.is_empty() {
             return;
         }
         let mine = shingles(cx.text());
         if mine.len() < 4 {
             return;
         }
+        let threshold = cx.settings.similarity;
         let best = cx
-            .input
             .history
+            .posts()
             .iter()
             .filter(|p| p.days_ago <= cx.settings.window_days)
-            .map(|p| (p, dice(&mine, &shingles(&Normalized::new(p.text).text))))
+            // A post of very different length cannot reach the threshold: the
+            // coefficient is at most 2·min/(sum). Skipping it changes no result, since
+            // only the best post at or above the threshold is reported.
+            .filter(|p| dice_bound(mine.len(), p.shingles.len()) >= threshold)
+            .map(|p| (p, dice(&mine, &p.shingles)))
             .max_by(|a, b| a.1.total_cmp(&b.1));
         if let Some((past, sim)) = best
-            && sim >= cx.settings.similarity
+            && sim >= threshold
         {
             let when = match past.days_ago {
                 0 => "今日".to_string(),
@@ -59,22 +65,54 @@ impl Rule for RepeatedPost {
     }
 }
 
-/// Sorted character bigrams of the text without spaces, punctuation and URLs.
-fn shingles(text: &str) -> Vec<(char, char)> {
-    let mut chars = Vec::with_capacity(text.len() / 2);
+/// A past post as RP001 compares it: how long ago, and its character pairs.
+#[derive(Debug, Clone)]
+pub(crate) struct Past {
+    days_ago: u32,
+    shingles: Vec<u64>,
+}
+
+impl Past {
+    pub(crate) fn new(p: &PastPost<'_>) -> Past {
+        Past {
+            days_ago: p.days_ago,
+            shingles: shingles(&Normalized::new(p.text).text),
+        }
+    }
+}
+
+/// Sorted character bigrams of the text without spaces, punctuation and URLs. A pair
+/// is packed into one integer, first character in the high half, so that integers
+/// sort as the pairs do.
+fn shingles(text: &str) -> Vec<u64> {
+    let mut grams = Vec::with_capacity(text.len() / 2);
+    let mut prev: Option<char> = None;
     for word in text.split_whitespace() {
         if word.starts_with("http") || word.starts_with("www.") {
             continue;
         }
-        chars.extend(word.chars().filter(|c| c.is_alphanumeric()));
+        // Pairs run across words: "ごみ 収集" gives み収.
+        for c in word.chars().filter(|c| c.is_alphanumeric()) {
+            if let Some(p) = prev {
+                grams.push((u64::from(p) << 32) | u64::from(c));
+            }
+            prev = Some(c);
+        }
     }
-    let mut grams: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
     grams.sort_unstable();
     grams
 }
 
+/// The largest Dice coefficient two multisets of these sizes can have.
+fn dice_bound(a: usize, b: usize) -> f64 {
+    if a == 0 || b == 0 {
+        return 0.0;
+    }
+    (2 * a.min(b)) as f64 / (a + b) as f64
+}
+
 /// Dice coefficient of two sorted multisets.
-fn dice(a: &[(char, char)], b: &[(char, char)]) -> f64 {
+fn dice(a: &[u64], b: &[u64]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
@@ -158,5 +196,68 @@ mod tests {
         let hit = d.iter().find(|d| d.rule == "RP001").unwrap();
         assert_eq!((hit.start, hit.end), (0, NOTICE.chars().count()));
         assert!(hit.message.contains("2日前"));
+    }
+
+    #[test]
+    fn pairs_run_across_words_and_skip_urls_and_punctuation() {
+        let pack = |a: char, b: char| (u64::from(a) << 32) | u64::from(b);
+        let mut want = vec![pack('ご', 'み'), pack('み', '収'), pack('収', '集')];
+        want.sort_unstable();
+        assert_eq!(super::shingles("ごみ、 https://example.jp 収集"), want);
+    }
+
+    #[test]
+    fn a_prepared_history_finds_what_the_input_history_finds() {
+        use crate::rules::test::CHECKER;
+        use crate::{History, Input};
+        let past = [
+            PastPost {
+                text: "【ごみ収集】1月4日から通常どおり収集します。",
+                days_ago: 0,
+            },
+            PastPost {
+                text: NOTICE,
+                days_ago: 3,
+            },
+            PastPost {
+                text: NOTICE,
+                days_ago: 40,
+            },
+            PastPost {
+                text: "短い",
+                days_ago: 1,
+            },
+        ];
+        let history = History::new(&past);
+        assert_eq!(history.len(), 4);
+        let again = "【ごみ収集日の変更】年末年始は収集日が変わります！12月31日〜1月3日まで収集はお休みです。";
+        for text in [NOTICE, again, "市民まつりを開催します。", ""] {
+            let direct = CHECKER.check(&Input {
+                text,
+                platform: None,
+                images: &[],
+                history: &past,
+            });
+            let prepared = CHECKER.check_with_history(
+                &Input {
+                    text,
+                    ..Input::default()
+                },
+                &history,
+            );
+            assert_eq!(direct, prepared, "{text}");
+        }
+        assert!(
+            CHECKER
+                .check_with_history(
+                    &Input {
+                        text: NOTICE,
+                        ..Input::default()
+                    },
+                    &history
+                )
+                .iter()
+                .any(|d| d.rule == "RP001" && d.message.contains("3日前"))
+        );
     }
 }

@@ -3,9 +3,8 @@
 //!
 //! All five categories' lists compile, once, into **one** Aho-Corasick automaton whose payload
 //! says which category (and which role in it) a pattern belongs to. A post is scanned once:
-//! the first of these rules to ask stores every category's hits in a per-thread memo keyed by
-//! the post's normalised text, and the other rules reuse them. (`Cx` has no per-post slot for
-//! such results; if one is added, the memo can move there.)
+//! the first of these rules to ask stores every category's hits in the post's `Cx`, and the
+//! other rules reuse them.
 //!
 //! The scan collects every occurrence (overlapping) and then, for each category on its own,
 //! keeps the leftmost-longest non-overlapping matches — exactly what a separate automaton
@@ -24,7 +23,6 @@
 //! `b` — the match must not continue a longer katakana or ASCII word (「カス」 but not
 //! 「カスタード」); `n` — a prohibition may follow; a number is a weight.
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -45,7 +43,7 @@ pub(crate) enum List {
     Copyright = 4,
 }
 
-const LISTS: usize = 5;
+pub(crate) const LISTS: usize = 5;
 
 /// One line of a data file.
 #[derive(Debug)]
@@ -188,32 +186,13 @@ impl Hit {
     }
 }
 
-#[derive(Default)]
-struct Memo {
-    text: String,
-    hits: Option<[Vec<Hit>; LISTS]>,
-}
-
-thread_local! {
-    static MEMO: RefCell<Memo> = RefCell::new(Memo::default());
-}
-
 /// All matches of a category's list in this post, in text order, `allow` entries removed.
 pub(crate) fn hits(cx: &Cx<'_>, list: List) -> Vec<Hit> {
-    MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        // keyed by the normalised text, not the folded one: the script flags read it
-        if m.hits.is_none() || m.text != cx.text() {
-            m.text.clear();
-            m.text.push_str(cx.text());
-            m.hits = Some(scan(cx));
-        }
-        m.hits
-            .as_ref()
-            .and_then(|h| h.get(list as usize))
-            .cloned()
-            .unwrap_or_default()
-    })
+    cx.words
+        .get_or_init(|| scan(cx))
+        .get(list as usize)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// One pass over the post; then, per category, the leftmost-longest non-overlapping matches.

@@ -75,8 +75,7 @@ fn personal_info_speed() {
         let mut times = Vec::new();
         let mut found = 0;
         for round in 0..3000 {
-            // A fresh Cx per post, as the checker makes one (its URL cache included).
-            person::forget_names();
+            // A fresh Cx per post, as the checker makes one (its caches included).
             let t = Instant::now();
             let cx = Cx::new(&input, &norm, &settings);
             let mut out = Out::default();
@@ -99,7 +98,6 @@ fn personal_info_speed() {
                     let cx = Cx::new(&input, &norm, &settings);
                     let _ = cx.urls();
                     let mut out = Out::default();
-                    person::forget_names();
                     let t = Instant::now();
                     r(&cx, &mut out);
                     t.elapsed().as_nanos()
@@ -132,7 +130,6 @@ fn personal_info_speed() {
         // For scale: the whole checker (every category, normalisation included).
         let mut whole: Vec<u128> = (0..1000)
             .map(|_| {
-                person::forget_names();
                 let t = Instant::now();
                 let d = CHECKER.check(&input);
                 let dt = t.elapsed().as_nanos();

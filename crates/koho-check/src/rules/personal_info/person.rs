@@ -3,7 +3,6 @@
 //! the three rules only: the most specific that applies. PI013 finds a person left
 //! unnamed but described so that readers know who it is, next to such facts.
 
-use std::cell::RefCell;
 use std::sync::LazyLock;
 
 use koho_guideline::Category;
@@ -227,38 +226,14 @@ fn compute(cx: &Cx<'_>) -> Vec<(NameHit, Class)> {
         .collect()
 }
 
-thread_local! {
-    /// The names of the post checked last on this thread: PI010, PI011 and PI012
-    /// run one after another on the same post and share one search. Keyed by the
-    /// whole normalised text, so a different post never sees stale names.
-    static MEMO: RefCell<(String, Vec<(NameHit, Class)>)> = const { RefCell::new((String::new(), Vec::new())) };
-}
-
-/// Empties the memo, so that timing loops measure a first look at a post.
-#[cfg(test)]
-pub(super) fn forget_names() {
-    MEMO.with(|m| {
-        if let Ok(mut m) = m.try_borrow_mut() {
-            m.0.clear();
-            m.1.clear();
-        }
-    });
-}
+/// Every name of a post with its class. PI010, PI011 and PI012 run one after another
+/// on the same post and share one search, kept in the post's `Cx`.
+#[derive(Debug, Default)]
+pub(crate) struct Names(Vec<(NameHit, Class)>);
 
 /// Every name of the post with its class, found once per post.
-fn names_of(cx: &Cx<'_>) -> Vec<(NameHit, Class)> {
-    let text = cx.text();
-    MEMO.with(|memo| {
-        let Ok(mut memo) = memo.try_borrow_mut() else {
-            return compute(cx);
-        };
-        if memo.0 != text {
-            memo.1 = compute(cx);
-            memo.0.clear();
-            memo.0.push_str(text);
-        }
-        memo.1.clone()
-    })
+fn names_of<'c>(cx: &'c Cx<'_>) -> &'c [(NameHit, Class)] {
+    &cx.names.get_or_init(|| Names(compute(cx))).0
 }
 
 /// PI010: a private person's name.
@@ -298,7 +273,7 @@ impl Rule for PersonName {
 - 県議会議員の遠藤さやか氏";
 
     fn check(cx: &Cx<'_>, out: &mut Out) {
-        for (h, c) in names_of(cx) {
+        for &(h, c) in names_of(cx) {
             if c != Class::Plain {
                 continue;
             }
@@ -350,7 +325,7 @@ impl Rule for PersonFacts {
 - 健康推進課の講座「認知症を知ろう」";
 
     fn check(cx: &Cx<'_>, out: &mut Out) {
-        for (h, c) in names_of(cx) {
+        for &(h, c) in names_of(cx) {
             let Class::Facts(facts) = c else {
                 continue;
             };
@@ -462,7 +437,7 @@ impl Rule for ChildName {
 - 小学生の皆さん、夏休みの宿題は進んでいますか";
 
     fn check(cx: &Cx<'_>, out: &mut Out) {
-        for (h, c) in names_of(cx) {
+        for &(h, c) in names_of(cx) {
             if c != Class::Child {
                 continue;
             }
