@@ -27,10 +27,12 @@
 mod api;
 mod assets;
 mod error;
+pub mod forms;
 mod i18n;
 mod middleware;
 mod openapi;
 mod pages;
+mod public;
 mod state;
 
 use axum::Router;
@@ -49,6 +51,14 @@ pub fn api_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
         ("/healthz", Method::GET, get(api::healthz)),
         ("/api/check", Method::POST, post(api::check)),
         ("/api/openapi.json", Method::GET, get(api::openapi)),
+        // The public register's machine-readable forms: documented for other systems,
+        // with `/m/{slug}` as an alternative server in the document.
+        (
+            "/official-accounts.json",
+            Method::GET,
+            get(public::root_register_json),
+        ),
+        ("/verify", Method::GET, get(public::root_verify)),
     ]
 }
 
@@ -81,7 +91,24 @@ pub fn router(state: AppState) -> Router {
     let mut r = Router::new()
         .route("/", get(pages::home))
         .route("/check", get(pages::check_form).post(pages::check_submit))
-        .route("/static/{*path}", get(assets::serve));
+        .route("/static/{*path}", get(assets::serve))
+        .route("/official-accounts", get(public::root_register))
+        .route("/official-accounts.csv", get(public::root_register_csv))
+        .route("/official-accounts/{id}/policy", get(public::root_policy))
+        .route("/m/{slug}/official-accounts", get(public::site_register))
+        .route(
+            "/m/{slug}/official-accounts.json",
+            get(public::site_register_json),
+        )
+        .route(
+            "/m/{slug}/official-accounts.csv",
+            get(public::site_register_csv),
+        )
+        .route(
+            "/m/{slug}/official-accounts/{id}/policy",
+            get(public::site_policy),
+        )
+        .route("/m/{slug}/verify", get(public::site_verify));
     for (path, _, handler) in api_routes() {
         r = r.route(path, handler);
     }

@@ -1,6 +1,7 @@
 //! The `koho` command. A thin shell: every decision is made by the library crates.
 
 mod account_cmd;
+mod admin_cmd;
 mod audit_cmd;
 mod check_cmd;
 mod config;
@@ -8,6 +9,7 @@ mod db_cmd;
 mod demo_cmd;
 mod error;
 mod eval_cmd;
+mod form_cmd;
 mod guideline_cmd;
 mod load;
 mod media_cmd;
@@ -50,6 +52,15 @@ enum Command {
     /// 公式アカウント台帳: 開設申請・承認・運用停止・廃止など
     #[command(subcommand)]
     Account(account_cmd::AccountCmd),
+    /// 自治体の登録と一覧（採用するガイドラインを指定する）
+    #[command(subcommand)]
+    Municipality(admin_cmd::MunicipalityCmd),
+    /// 所属（課など）の登録と一覧
+    #[command(subcommand)]
+    Department(admin_cmd::DepartmentCmd),
+    /// 職員の登録と一覧（役割と所属）
+    #[command(subcommand)]
+    Person(admin_cmd::PersonCmd),
     /// 公開用の台帳と「このアカウントは公式か」の確認
     #[command(subcommand)]
     Register(register_cmd::RegisterCmd),
@@ -79,6 +90,9 @@ fn run(cli: Cli) -> CliResult<u8> {
         Command::Media(c) => media_cmd::run(c),
         Command::Account(c) => account_cmd::run(c),
         Command::Register(c) => register_cmd::run(c),
+        Command::Municipality(c) => admin_cmd::run_municipality(c),
+        Command::Department(c) => admin_cmd::run_department(c),
+        Command::Person(c) => admin_cmd::run_person(c),
         Command::Audit(c) => audit_cmd::run(c),
         Command::Db(c) => db_cmd::run(c),
         Command::Demo(a) => demo_cmd::run(&a),
