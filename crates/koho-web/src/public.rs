@@ -145,14 +145,14 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 
 /// Wraps a public response: ETag, the [`PublicPage`] marker, and 304 when the client
 /// holds this version already. `render` runs only when a body is needed.
-fn cached(headers: &HeaderMap, etag: String, render: impl FnOnce() -> Response) -> Response {
-    let mut res = if not_modified(headers, &etag) {
+fn cached(headers: &HeaderMap, etag: &str, render: impl FnOnce() -> Response) -> Response {
+    let mut res = if not_modified(headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         render()
     };
     if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
-        if let Ok(v) = HeaderValue::from_str(&etag) {
+        if let Ok(v) = HeaderValue::from_str(etag) {
             res.headers_mut().insert(header::ETAG, v);
         }
         res.extensions_mut().insert(PublicPage);
@@ -251,7 +251,7 @@ async fn register_html(
     let site = site(&app, slug.as_deref())?;
     let snap = app.register_cache().current(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "html", ctx.lang.code()]);
-    Ok(cached(&headers, tag, || {
+    Ok(cached(&headers, &tag, || {
         let m = ctx.lang.msgs();
         let name = &site.wf.municipality().name;
         let t = RegisterPage {
@@ -300,7 +300,7 @@ async fn register_json(
     let site = site(&app, slug.as_deref())?;
     let snap = app.register_cache().current(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "json", site.base.trim_start_matches("/m/")]);
-    Ok(cached(&headers, tag, || {
+    Ok(cached(&headers, &tag, || {
         Json(RegisterJson {
             municipality: municipality_json(&site.wf),
             accounts: snap.rows.iter().map(|r| with_base(r, &site.base)).collect(),
@@ -317,7 +317,7 @@ async fn register_csv(
     let site = site(&app, slug.as_deref())?;
     let snap = app.register_cache().current(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "csv", site.base.trim_start_matches("/m/")]);
-    Ok(cached(&headers, tag, || {
+    Ok(cached(&headers, &tag, || {
         let rows: Vec<RegisterRow> = snap.rows.iter().map(|r| with_base(r, &site.base)).collect();
         let mut res = to_csv(&rows).into_response();
         let h = res.headers_mut();
@@ -365,7 +365,7 @@ async fn policy(
     }
     let tag = etag(&[&snap.version, "policy", &id, ctx.lang.code()]);
     if not_modified(&headers, &tag) {
-        return Ok(cached(&headers, tag, || {
+        return Ok(cached(&headers, &tag, || {
             StatusCode::NOT_MODIFIED.into_response()
         }));
     }
@@ -412,7 +412,7 @@ async fn policy(
             .collect(),
         back: format!("{}/official-accounts", site.base),
     };
-    Ok(cached(&headers, tag, || html(StatusCode::OK, t.render())))
+    Ok(cached(&headers, &tag, || html(StatusCode::OK, t.render())))
 }
 
 // ----------------------------------------------------------------------------------------
@@ -576,7 +576,7 @@ async fn verify(
     let name = site.wf.municipality().name.clone();
     if json {
         let tag = etag(&[&snap.version, "verify-json", &site.wf.municipality().slug]);
-        return Ok(cached(&headers, tag, || {
+        return Ok(cached(&headers, &tag, || {
             let mut res = match answer {
                 Some(a) => Json(VerifyJson {
                     municipality: municipality_json(&site.wf),
@@ -592,7 +592,7 @@ async fn verify(
         }));
     }
     let tag = etag(&[&snap.version, "verify", ctx.lang.code()]);
-    Ok(cached(&headers, tag, || {
+    Ok(cached(&headers, &tag, || {
         let m = ctx.lang.msgs();
         let t = VerifyPage {
             page: layout(&app, &ctx, m.verify_title, "verify", &site),
