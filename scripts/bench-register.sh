@@ -23,8 +23,11 @@ WARMUP=${BENCH_WARMUP:-10s}
 command -v wrk >/dev/null || { echo "bench-register: wrk is missing (apt-get install -y wrk)" >&2; exit 2; }
 command -v psql >/dev/null || { echo "bench-register: psql is missing (apt-get install -y postgresql-client)" >&2; exit 2; }
 
-cargo build --release -p koho
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/koho"
+# KOHO_BIN: an already built binary (it must be a release build for numbers to record).
+if [ -z "${KOHO_BIN:-}" ]; then
+  cargo build --release -p koho
+fi
+BIN="${KOHO_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/koho}"
 export DATABASE_URL="$PG_URL/$BENCH_DB"
 export KOHO_LOG=warn
 
@@ -48,7 +51,7 @@ started=$(date +%s.%N)
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT
 url=""
-for _ in $(seq 1 600); do
+for _ in $(seq 1 3000); do
   url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n1 || true)
   [ -n "$url" ] && break
   sleep 0.1

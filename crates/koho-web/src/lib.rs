@@ -10,19 +10,13 @@
 //! ```
 //!
 //! Routes: `/` (home), `/check` (the editor with live checking; `POST` renders
-//! results without JavaScript), `/static/…` (hashed, immutable), and the API in
-//! [`api_routes`], described by `/api/openapi.json`.
+//! results without JavaScript), the public register (`/official-accounts`, `.json`,
+//! `.csv`, `/official-accounts/{id}/policy`, `/verify`; the default municipality at the
+//! root and every one under `/m/{slug}/`, see `public.rs`), `/static/…` (hashed,
+//! immutable), and the API in [`api_routes`], described by `/api/openapi.json`.
 //!
-//! INTEGRATION POINTS for the register and workflow (`koho-workflow`,
-//! `koho-store`), not wired yet:
-//! - `GET /accounts` — the public register of official accounts
-//!   (`koho_workflow::register::public_rows`, `to_html`/`to_json`/`to_csv`);
-//! - `GET /verify?q=` and `GET /api/verify` — "is this account official?"
-//!   (`koho_workflow::lookup::lookup` over the register rows);
-//! - staff pages for opening applications and approvals (`koho_workflow::state`),
-//!   behind sign-in; the CSRF token is then bound to the session id;
-//! - `koho serve --database URL` opening a `koho_store::Store` kept in
-//!   [`AppState`].
+//! INTEGRATION POINT: staff pages for opening applications, approvals and the printable
+//! forms ([`forms`]), behind sign-in; the CSRF token is then bound to the session id.
 
 mod api;
 mod assets;
