@@ -59,7 +59,10 @@ done
 [ -n "$url" ] || { cat "$log" >&2; echo "bench-register: koho serve did not start" >&2; exit 1; }
 echo "== koho serve at $url (ready after $(echo "$(date +%s.%N) - $started" | bc) s, RSS $(ps -o rss= -p "$server") KiB)"
 
-echo "== warm-up ($WARMUP): every municipality's register is read once into the cache"
+echo "== warm-up: every municipality's register read once into the server's cache"
+warm_started=$(date +%s.%N)
+seq 1 "$BENCH_MUNICIPALITIES" | xargs -P 4 -I{} sh -c 'curl -fsS -o /dev/null "$0/m/$(printf "m%04d" {})/official-accounts.json"' "$url"
+echo "   $(echo "$(date +%s.%N) - $warm_started" | bc) s for $BENCH_MUNICIPALITIES municipalities (cold: rows read from PostgreSQL)"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s scripts/bench-register.lua "$url" | tail -n1
 echo "== measured: $DURATION, $CONNECTIONS connections, $THREADS threads"
 wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency -s scripts/bench-register.lua "$url"
