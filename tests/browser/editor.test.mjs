@@ -325,3 +325,60 @@ test('demo mode lets every built-in guideline be chosen', { timeout: 120000 }, a
   assert.deepEqual(problems, []);
   await context.close();
 });
+
+// --- the public register of official accounts and "is this official?" ---
+
+test('public register: table, phone and print layouts, policy page; accessible and cacheable', { timeout: 120000 }, async () => {
+  const { context, page, problems } = await openPage();
+  const res = await page.goto(`${base}/official-accounts`);
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['cache-control'], /^public, max-age=\d+$/);
+  assert.ok(res.headers().etag, 'an ETag');
+  assert.ok((await page.locator('table.register tbody tr').count()) >= 5, 'the demo accounts are listed');
+  await expectAccessible(page, 'register');
+  await shot(page, 'register');
+
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('.site-nav').isVisible(), false, 'no navigation on paper');
+  assert.equal(await page.locator('table.register').isVisible(), true);
+  await shot(page, 'register-print');
+  await page.emulateMedia({ media: 'screen' });
+
+  await page.setViewportSize({ width: 320, height: 800 });
+  const overflow = await page.evaluate(
+    () => document.documentElement.scrollWidth > document.documentElement.clientWidth + 1,
+  );
+  assert.equal(overflow, false, 'no horizontal scrolling at 320 px');
+  await expectAccessible(page, 'register at 320 px');
+  await shot(page, 'register-phone');
+
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.locator('table.register a[href$="/policy"]').first().click();
+  await page.waitForSelector('.policy');
+  await expectAccessible(page, 'operation policy');
+  await shot(page, 'policy');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('verify: the form answers official, and warns of a lookalike', { timeout: 120000 }, async () => {
+  const { context, page, problems } = await openPage();
+  await page.goto(`${base}/verify`);
+  await expectAccessible(page, 'verify form');
+  await page.getByLabel('アカウントの URL または ID').fill('@midori_c1ty');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.verify-result');
+  assert.equal(await page.locator('.verify-result--not-official').count(), 1);
+  assert.equal(await page.locator('.verify-lookalikes').isVisible(), true);
+  assert.match(await page.locator('.verify-lookalikes').innerText(), /@midori_city/);
+  await expectAccessible(page, 'verify: lookalike');
+  await shot(page, 'verify-lookalike');
+
+  await page.getByLabel('アカウントの URL または ID').fill('https://x.com/midori_city');
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('.verify-result--official');
+  await expectAccessible(page, 'verify: official');
+  await shot(page, 'verify-official');
+  assert.deepEqual(problems, []);
+  await context.close();
+});

@@ -471,27 +471,35 @@ pub(crate) async fn append(
     })
 }
 
+/// The chain head of `tenant`, on any executor (the pool, outside a transaction).
+pub(crate) async fn head_of<'e, E>(executor: E, tenant: &Tenant) -> Result<ChainHead>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let row =
+        sqlx::query("SELECT seq, head_hash FROM audit_chain_heads WHERE municipality_id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(executor)
+            .await?;
+    match row {
+        Some(row) => Ok(ChainHead {
+            seq: row.int("seq")?,
+            hash: row.text("head_hash")?,
+        }),
+        None => Err(StoreError::Corrupt(format!(
+            "municipality `{}` has no audit chain head",
+            tenant.as_str()
+        ))),
+    }
+}
+
 /// Page size used when walking a chain.
 const PAGE: i64 = 1000;
 
 impl<A: Access> AuditLog<'_, A> {
     /// The chain head (last seq and hash).
     pub async fn head(&mut self) -> Result<ChainHead> {
-        let row =
-            sqlx::query("SELECT seq, head_hash FROM audit_chain_heads WHERE municipality_id = $1")
-                .bind(self.tenant.as_str())
-                .fetch_optional(&mut *self.conn)
-                .await?;
-        match row {
-            Some(row) => Ok(ChainHead {
-                seq: row.int("seq")?,
-                hash: row.text("head_hash")?,
-            }),
-            None => Err(StoreError::Corrupt(format!(
-                "municipality `{}` has no audit chain head",
-                self.tenant.as_str()
-            ))),
-        }
+        head_of(&mut *self.conn, self.tenant).await
     }
 
     /// One entry by its seq.
@@ -656,6 +664,144 @@ impl AuditLog<'_, ReadWrite> {
     /// records.
     pub async fn append(&mut self, entry: &NewAuditEntry) -> Result<AuditEntry> {
         append(self.conn, self.tenant, entry).await
+    }
+}
+
+/// Rows per multi-row INSERT of [`AuditLog::append_history`]: 13 parameters each, well
+/// under SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
+const HISTORY_CHUNK: usize = 1000;
+
+impl AuditLog<'_, ReadWrite> {
+    /// Appends entries that happened earlier, each at its own time (`(at, entry)`, Unix
+    /// ms, in order) — an import of a municipality's records or a generated history —
+    /// in multi-row statements. Seq, previous hash and hash are computed exactly as
+    /// [`AuditLog::append`] computes them, so the chain verifies. Returns the new head.
+    pub async fn append_history(&mut self, entries: &[(i64, NewAuditEntry)]) -> Result<ChainHead> {
+        if entries.windows(2).any(|w| w[1].0 < w[0].0) {
+            return Err(StoreError::invalid(
+                "at",
+                "history entries must be in time order",
+            ));
+        }
+        for (_, e) in entries {
+            if e.action.trim().is_empty() {
+                return Err(StoreError::invalid("action", "must not be empty"));
+            }
+            if e.subject.kind.trim().is_empty() {
+                return Err(StoreError::invalid("subject.kind", "must not be empty"));
+            }
+        }
+        // Updating the head row locks it until commit, as `append` does.
+        let head = sqlx::query(
+            "UPDATE audit_chain_heads SET seq = seq WHERE municipality_id = $1
+             RETURNING seq, head_hash",
+        )
+        .bind(self.tenant.as_str())
+        .fetch_optional(&mut *self.conn)
+        .await?;
+        let Some(head) = head else {
+            return Err(StoreError::Corrupt(format!(
+                "municipality `{}` has no audit chain head",
+                self.tenant.as_str()
+            )));
+        };
+        let mut seq = head.int("seq")?;
+        let mut prev = head.text("head_hash")?;
+        let mut last_at = now_ms();
+        for chunk in entries.chunks(HISTORY_CHUNK) {
+            struct Row {
+                seq: i64,
+                at: i64,
+                before: Option<String>,
+                after: Option<String>,
+                prev: String,
+                hash: String,
+            }
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (at, e) in chunk {
+                seq += 1;
+                let before = e
+                    .before
+                    .as_ref()
+                    .map(|v| crate::repo::to_json("before", v))
+                    .transpose()?;
+                let after = e
+                    .after
+                    .as_ref()
+                    .map(|v| crate::repo::to_json("after", v))
+                    .transpose()?;
+                let hash = audit_entry_hash(&AuditHashInput {
+                    municipality_id: self.tenant.as_str(),
+                    seq,
+                    at: *at,
+                    actor: e.actor.as_str(),
+                    action: &e.action,
+                    subject_type: &e.subject.kind,
+                    subject_id: &e.subject.id,
+                    before_json: before.as_deref(),
+                    after_json: after.as_deref(),
+                    clause_guideline: e.clause.as_ref().map(|c| c.guideline_id.as_str()),
+                    clause_label: e.clause.as_ref().map(|c| c.clause.as_str()),
+                    prev_hash: &prev,
+                });
+                rows.push(Row {
+                    seq,
+                    at: *at,
+                    before,
+                    after,
+                    prev: std::mem::replace(&mut prev, hash.clone()),
+                    hash,
+                });
+                last_at = *at;
+            }
+            let mut sql = String::from(concat!("INSERT INTO audit_log (", cols!(), ") VALUES "));
+            for i in 0..rows.len() {
+                let b = i * 13;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('(');
+                for c in 1..=13 {
+                    if c > 1 {
+                        sql.push_str(", ");
+                    }
+                    sql.push_str(&format!("${}", b + c));
+                }
+                sql.push(')');
+            }
+            // Only placeholders are built: every value is bound.
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (r, (_, e)) in rows.iter().zip(chunk) {
+                q = q
+                    .bind(self.tenant.as_str())
+                    .bind(r.seq)
+                    .bind(r.at)
+                    .bind(e.actor.as_str())
+                    .bind(e.action.as_str())
+                    .bind(e.subject.kind.as_str())
+                    .bind(e.subject.id.as_str())
+                    .bind(r.before.as_deref())
+                    .bind(r.after.as_deref())
+                    .bind(e.clause.as_ref().map(|c| c.guideline_id.as_str()))
+                    .bind(e.clause.as_ref().map(|c| c.clause.as_str()))
+                    .bind(r.prev.as_str())
+                    .bind(r.hash.as_str());
+            }
+            q.execute(&mut *self.conn)
+                .await
+                .map_err(crate::error::on("audit entry"))?;
+        }
+        sqlx::query(
+            "UPDATE audit_chain_heads SET seq = $2, head_hash = $3, updated_at = $4
+             WHERE municipality_id = $1",
+        )
+        .bind(self.tenant.as_str())
+        .bind(seq)
+        .bind(&prev)
+        .bind(last_at)
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(ChainHead { seq, hash: prev })
     }
 }
 

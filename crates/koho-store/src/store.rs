@@ -165,6 +165,13 @@ impl Store {
         })
     }
 
+    /// The tenant's audit chain head, read outside any transaction: one primary-key
+    /// lookup. Every change is audited in its own transaction, so the head identifies
+    /// a version of the tenant's data (the public pages use it as their ETag).
+    pub async fn audit_head(&self, tenant: &Tenant) -> Result<audit::ChainHead> {
+        audit::head_of(&self.pool, tenant).await
+    }
+
     /// Verifies the tenant's audit chain over one snapshot.
     pub async fn verify_audit(&self, tenant: &Tenant) -> Result<AuditVerification> {
         let mut reader = self.read(tenant).await?;

@@ -42,6 +42,11 @@ const FILES: &[(&str, &[u8], &str)] = &[
         "text/css; charset=utf-8",
     ),
     (
+        "css/forms.css",
+        include_bytes!("../static/css/forms.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
         "js/check.js",
         include_bytes!("../static/js/check.js"),
         "text/javascript; charset=utf-8",

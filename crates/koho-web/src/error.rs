@@ -151,6 +151,58 @@ impl AppError {
         .arg("all", available.join(", "))
     }
 
+    pub fn no_municipality() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "REGISTER_NO_MUNICIPALITY", |m| {
+            m.error_register_no_municipality
+        })
+    }
+
+    pub fn unknown_municipality(slug: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "REGISTER_UNKNOWN_MUNICIPALITY",
+            |m| m.error_register_unknown_municipality,
+        )
+        .arg("slug", shorten(slug))
+    }
+
+    pub fn account_not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "REGISTER_ACCOUNT_NOT_FOUND", |m| {
+            m.error_register_account_not_found
+        })
+    }
+
+    pub fn no_policy() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "REGISTER_POLICY_NOT_FOUND", |m| {
+            m.error_register_no_policy
+        })
+    }
+
+    pub fn verify_query_too_long(limit: usize) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VERIFY_QUERY_TOO_LONG",
+            |m| m.error_register_query_too_long,
+        )
+        .arg("limit", limit.to_string())
+    }
+
+    pub fn verify_query_control() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VERIFY_QUERY_CONTROL_CHAR",
+            |m| m.error_register_query_control,
+        )
+    }
+
+    pub fn verify_query_empty() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "VERIFY_QUERY_EMPTY",
+            |m| m.error_register_query_empty,
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", |m| {
             m.error_internal
@@ -239,6 +291,13 @@ mod tests {
             }),
             AppError::unknown_platform("myspace"),
             AppError::unknown_guideline("x", &["midori"]),
+            AppError::no_municipality(),
+            AppError::unknown_municipality("x"),
+            AppError::account_not_found(),
+            AppError::no_policy(),
+            AppError::verify_query_too_long(300),
+            AppError::verify_query_control(),
+            AppError::verify_query_empty(),
             AppError::internal(),
             AppError::sign_in_required(),
             AppError::token_invalid(),

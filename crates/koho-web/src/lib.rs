@@ -10,30 +10,27 @@
 //! ```
 //!
 //! Routes: `/` (home), `/check` (the editor with live checking; `POST` renders
-//! results without JavaScript), `/static/…` (hashed, immutable), `/login`, `/logout`
-//! and the staff pages under `/staff` (see [`page_routes`]), and the API in
-//! [`api_routes`], described by `/api/openapi.json`.
+//! results without JavaScript), the public register (`/official-accounts`, `.json`,
+//! `.csv`, `/official-accounts/{id}/policy`, `/verify`; the default municipality at the
+//! root and every one under `/m/{slug}/`, see `public.rs`), the archive feed
+//! `/archive.atom`, `/static/…` (hashed, immutable), `/login`, `/logout` and the staff
+//! pages under `/staff` (see [`page_routes`]), and the API in [`api_routes`], described by
+//! `/api/openapi.json`.
 //!
-//! INTEGRATION POINTS for the register and workflow (`koho-workflow`,
-//! `koho-store`), not wired yet:
-//! - `GET /accounts` — the public register of official accounts
-//!   (`koho_workflow::register::public_rows`, `to_html`/`to_json`/`to_csv`);
-//! - `GET /verify?q=` and `GET /api/verify` — "is this account official?"
-//!   (`koho_workflow::lookup::lookup` over the register rows);
-//! - staff pages for opening applications and approvals (`koho_workflow::state`),
-//!   behind sign-in; the CSRF token is then bound to the session id;
-//! - `koho serve --database URL` opening a `koho_store::Store` kept in
-//!   [`AppState`].
+//! Still to come: the printable forms ([`forms`]) as staff pages; today the CLI writes
+//! them (`koho account form`).
 
 mod api;
 mod archive;
 mod assets;
 mod auth;
 mod error;
+pub mod forms;
 mod i18n;
 mod middleware;
 mod openapi;
 mod pages;
+mod public;
 mod staff;
 mod state;
 
@@ -59,6 +56,14 @@ pub fn api_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             Method::GET,
             get(staff::api_applications),
         ),
+        // The public register's machine-readable forms: documented for other systems,
+        // with `/m/{slug}` as an alternative server in the document.
+        (
+            "/official-accounts.json",
+            Method::GET,
+            get(public::root_register_json),
+        ),
+        ("/verify", Method::GET, get(public::root_verify)),
     ]
 }
 
@@ -72,6 +77,40 @@ pub fn page_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
         ("/check", Method::POST, post(pages::check_submit)),
         ("/static/{*path}", Method::GET, get(assets::serve)),
         ("/archive.atom", Method::GET, get(archive::atom)),
+        // The public register (no sign-in): the default municipality at the root, every
+        // municipality under its slug.
+        ("/official-accounts", Method::GET, get(public::root_register)),
+        (
+            "/official-accounts.csv",
+            Method::GET,
+            get(public::root_register_csv),
+        ),
+        (
+            "/official-accounts/{id}/policy",
+            Method::GET,
+            get(public::root_policy),
+        ),
+        (
+            "/m/{slug}/official-accounts",
+            Method::GET,
+            get(public::site_register),
+        ),
+        (
+            "/m/{slug}/official-accounts.json",
+            Method::GET,
+            get(public::site_register_json),
+        ),
+        (
+            "/m/{slug}/official-accounts.csv",
+            Method::GET,
+            get(public::site_register_csv),
+        ),
+        (
+            "/m/{slug}/official-accounts/{id}/policy",
+            Method::GET,
+            get(public::site_policy),
+        ),
+        ("/m/{slug}/verify", Method::GET, get(public::site_verify)),
         ("/login", Method::GET, get(auth::login_form)),
         ("/login", Method::POST, post(auth::login_submit)),
         ("/logout", Method::POST, post(auth::logout)),

@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::AppError;
 use crate::i18n::Lang;
 use crate::pages;
+use crate::public::{PUBLIC_MAX_AGE, PublicPage};
 use crate::state::{AppState, constant_time_eq, hex, random_bytes};
 
 pub const LANG_COOKIE: &str = "koho_lang";
@@ -77,6 +78,17 @@ fn query_param(query: Option<&str>, name: &str) -> Option<String> {
 
 fn is_api(path: &str) -> bool {
     path.starts_with("/api/") || path == "/healthz"
+}
+
+/// Errors are JSON for the API, for `.json` documents and for clients that ask for
+/// JSON (`/verify` with `Accept: application/json`).
+fn wants_json_errors(path: &str, headers: &HeaderMap) -> bool {
+    is_api(path)
+        || path.ends_with(".json")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
 }
 
 fn media_type(headers: &HeaderMap) -> String {
@@ -175,6 +187,7 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
     let request_id = new_request_id();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let json_errors = wants_json_errors(&path, req.headers());
     let query_lang = query_param(req.uri().query(), "lang").and_then(|l| Lang::from_code(&l));
     let cookie_lang = cookie(req.headers(), LANG_COOKIE).and_then(Lang::from_code);
     let lang = query_lang.or(cookie_lang).unwrap_or(Lang::Ja);
@@ -208,7 +221,7 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
 
     let error = res.extensions().get::<AppError>().cloned();
     if let Some(e) = &error {
-        let mut rendered = if is_api(&path) {
+        let mut rendered = if json_errors {
             crate::api::error_json(&ctx, e)
         } else {
             pages::error_page(&app, &ctx, e)
@@ -257,13 +270,37 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         h.insert("x-request-id", v);
     }
-    if is_html || is_api(&path) {
+    // Public pages (the register, policies, verification) carry no token and may be
+    // cached by browsers and shared caches; everything else is never stored.
+    let public = error.is_none() && res.extensions().get::<PublicPage>().is_some();
+    let h = res.headers_mut();
+    let sets_lang = query_lang.is_some() && query_lang != cookie_lang;
+    if public {
+        let cc = if is_html && sets_lang {
+            // This response sets the language cookie: only the browser may keep it.
+            format!("private, max-age={PUBLIC_MAX_AGE}")
+        } else {
+            format!("public, max-age={PUBLIC_MAX_AGE}")
+        };
+        if let Ok(v) = HeaderValue::from_str(&cc) {
+            h.insert(header::CACHE_CONTROL, v);
+        }
+        if !path.ends_with(".json") && !path.ends_with(".csv") {
+            // The language comes from the cookie; /verify answers JSON by Accept.
+            h.insert(header::VARY, HeaderValue::from_static("Accept, Cookie"));
+        }
+    } else if is_html || is_api(&path) || error.is_some() {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     if is_html {
-        // Pages vary by the language cookie; pages carry the CSRF token.
-        h.insert(header::VARY, HeaderValue::from_static("Cookie"));
-        if minted && let Some(c) = cookie_header(&app, CSRF_COOKIE, &csrf, None) {
+        if !public {
+            // Pages vary by the language cookie; pages carry the CSRF token.
+            h.insert(header::VARY, HeaderValue::from_static("Cookie"));
+        }
+        if minted
+            && !public
+            && let Some(c) = cookie_header(&app, CSRF_COOKIE, &csrf, None)
+        {
             h.append(header::SET_COOKIE, c);
         }
         if let Some(l) = query_lang

@@ -12,7 +12,112 @@ fn error_response(description: &str) -> Value {
     })
 }
 
+/// The register's paths answer for the default municipality at the root and for every
+/// municipality under `/m/{slug}`.
+fn register_servers() -> Value {
+    json!([
+        { "url": "/", "description": "The default municipality" },
+        {
+            "url": "/m/{slug}",
+            "description": "A municipality of a shared deployment",
+            "variables": { "slug": { "default": "midori", "description": "The municipality's slug" } }
+        }
+    ])
+}
+
+fn register_schemas() -> Value {
+    let states: Vec<&str> = koho_store::AccountState::ALL
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let store_platforms: Vec<&str> = koho_store::Platform::ALL
+        .iter()
+        .map(|p| p.as_str())
+        .collect();
+    json!({
+        "Municipality": {
+            "type": "object",
+            "required": ["slug", "name", "guideline"],
+            "properties": {
+                "slug": { "type": "string", "examples": ["midori"] },
+                "name": { "type": "string", "examples": ["\u{307f}\u{3069}\u{308a}\u{5e02}"] },
+                "guideline": { "type": "string", "description": "Id of the guideline the municipality runs by" }
+            }
+        },
+        "Register": {
+            "type": "object",
+            "required": ["municipality", "accounts"],
+            "properties": {
+                "municipality": { "$ref": "#/components/schemas/Municipality" },
+                "accounts": { "type": "array", "items": { "$ref": "#/components/schemas/RegisterRow" } }
+            }
+        },
+        "RegisterRow": {
+            "type": "object",
+            "required": ["account_id", "platform", "platform_label", "handle", "url", "display_name", "department", "kind", "state", "state_label", "policy_version", "policy_url", "redirect_to", "reason"],
+            "properties": {
+                "account_id": { "type": "string" },
+                "platform": { "type": "string", "enum": store_platforms },
+                "platform_label": { "type": "string", "description": "In Japanese" },
+                "handle": { "type": "string", "examples": ["@midori_city"] },
+                "url": { "type": ["string", "null"] },
+                "display_name": { "type": "string" },
+                "department": { "type": ["string", "null"] },
+                "kind": { "type": "string", "enum": ["main", "topic"] },
+                "state": { "type": "string", "enum": states },
+                "state_label": { "type": "string", "description": "In Japanese" },
+                "policy_version": { "type": ["integer", "null"] },
+                "policy_url": { "type": ["string", "null"], "description": "Path of the published operation policy page" },
+                "redirect_to": { "type": ["string", "null"], "description": "For a suspended or closed account: the account to follow instead" },
+                "reason": { "type": ["string", "null"], "description": "Why it was suspended or closed, when the guideline publishes it" }
+            }
+        },
+        "VerifyAnswer": {
+            "type": "object",
+            "required": ["municipality", "query", "parsed", "verdict", "account", "lookalikes", "message"],
+            "properties": {
+                "municipality": { "$ref": "#/components/schemas/Municipality" },
+                "query": { "type": "string" },
+                "parsed": {
+                    "type": "object",
+                    "properties": {
+                        "platform": { "type": ["string", "null"] },
+                        "handle": { "type": "string" },
+                        "url": { "type": ["string", "null"] }
+                    }
+                },
+                "verdict": { "type": "string", "enum": ["official", "suspended", "closed", "not-official"] },
+                "account": { "oneOf": [ { "$ref": "#/components/schemas/RegisterRow" }, { "type": "null" } ] },
+                "lookalikes": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["official", "tricks"],
+                        "properties": {
+                            "official": { "$ref": "#/components/schemas/RegisterRow" },
+                            "tricks": { "type": "array", "items": { "type": "string", "enum": ["homoglyph", "digit-for-letter", "letter-swap", "separator", "added-digits", "typo", "embeds"] } }
+                        }
+                    }
+                },
+                "message": { "type": "string", "description": "The answer in one Japanese paragraph" }
+            }
+        }
+    })
+}
+
 pub fn document() -> Value {
+    let mut doc = base_document();
+    if let (Some(schemas), Value::Object(more)) = (
+        doc.pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut),
+        register_schemas(),
+    ) {
+        schemas.extend(more);
+    }
+    doc
+}
+
+fn base_document() -> Value {
     let platforms: Vec<&str> = Platform::ALL.iter().map(|p| p.id()).collect();
     let categories: Vec<&str> = Category::ALL.iter().map(|c| c.id()).collect();
     json!({
@@ -55,6 +160,45 @@ pub fn document() -> Value {
                         "413": error_response("`INPUT_TOO_LARGE`: the body is larger than the limit"),
                         "415": error_response("`API_UNSUPPORTED_MEDIA_TYPE`: not `application/json`"),
                         "422": error_response("`API_INVALID_REQUEST`, `INPUT_EMPTY`, `INPUT_TOO_LARGE`, `INPUT_CONTROL_CHAR`, `INPUT_BIDI_CONTROL`, `INPUT_UNKNOWN_PLATFORM`, `INPUT_UNKNOWN_GUIDELINE`")
+                    }
+                }
+            },
+            "/official-accounts.json": {
+                "servers": register_servers(),
+                "get": {
+                    "operationId": "officialAccounts",
+                    "summary": "The public register of official accounts",
+                    "description": "Every official account the municipality runs (running, grandfathered, suspended, closed), in register order. The default municipality answers at the root, any municipality of a shared deployment under `/m/{slug}`. Cacheable: `Cache-Control: public`, `ETag` (send `If-None-Match` for a 304). The same rows as `/official-accounts.csv` and the HTML page `/official-accounts`.",
+                    "responses": {
+                        "200": {
+                            "description": "The register",
+                            "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Register" } } }
+                        },
+                        "304": { "description": "Not modified since the ETag sent in `If-None-Match`" },
+                        "404": error_response("`REGISTER_UNKNOWN_MUNICIPALITY`, `REGISTER_NO_MUNICIPALITY`")
+                    }
+                }
+            },
+            "/verify": {
+                "servers": register_servers(),
+                "get": {
+                    "operationId": "verify",
+                    "summary": "Is this account official?",
+                    "description": "Looks a URL or handle up in the public register and names official accounts it imitates (homoglyphs, digits for letters, one-letter changes …). Answers JSON when `Accept` asks for `application/json` (and not `text/html`); otherwise the HTML page with its form. Cacheable like the register.",
+                    "parameters": [
+                        { "name": "q", "in": "query", "required": true, "description": "A profile URL (`https://x.com/midori_city`) or a handle (`@midori_city`), at most 300 characters", "schema": { "type": "string", "maxLength": 300 } }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The answer (JSON), or the page (HTML)",
+                            "content": {
+                                "application/json": { "schema": { "$ref": "#/components/schemas/VerifyAnswer" } },
+                                "text/html": {}
+                            }
+                        },
+                        "304": { "description": "Not modified" },
+                        "404": error_response("`REGISTER_UNKNOWN_MUNICIPALITY`, `REGISTER_NO_MUNICIPALITY`"),
+                        "422": error_response("`VERIFY_QUERY_EMPTY`, `VERIFY_QUERY_TOO_LONG`, `VERIFY_QUERY_CONTROL_CHAR`")
                     }
                 }
             },
@@ -236,13 +380,18 @@ pub fn document() -> Value {
     })
 }
 
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
 /// `(path, method)` pairs the document describes, methods upper-case.
 pub fn operations(doc: &Value) -> Vec<(String, String)> {
     let mut v = Vec::new();
     if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
         for (path, item) in paths {
             if let Some(item) = item.as_object() {
-                for method in item.keys() {
+                // Path items also hold `servers`, `parameters` …: only methods count.
+                for method in item.keys().filter(|k| METHODS.contains(&k.as_str())) {
                     v.push((path.clone(), method.to_ascii_uppercase()));
                 }
             }

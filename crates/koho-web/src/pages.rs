@@ -56,7 +56,7 @@ impl Layout {
     }
 }
 
-pub(crate) fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+pub fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     match body {
         Ok(s) => {
             let mut r = (status, s).into_response();

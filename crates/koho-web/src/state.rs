@@ -39,6 +39,8 @@ struct Inner {
     /// The first is the default: its public pages are served at the root; every
     /// municipality's are also served under `/m/{slug}/`.
     sites: Vec<Arc<Workflow>>,
+    /// The public register of each municipality, as of its audit chain head.
+    register_cache: crate::public::RegisterCache,
 }
 
 /// Shared by every request (cheap to clone).
@@ -96,6 +98,7 @@ impl AppState {
             csrf_key,
             store,
             sites: sites.into_iter().map(Arc::new).collect(),
+            register_cache: crate::public::RegisterCache::default(),
         })))
     }
 
@@ -116,6 +119,10 @@ impl AppState {
     /// A municipality by its slug.
     pub fn site(&self, slug: &str) -> Option<&Arc<Workflow>> {
         self.0.sites.iter().find(|w| w.municipality().slug == slug)
+    }
+
+    pub fn register_cache(&self) -> &crate::public::RegisterCache {
+        &self.0.register_cache
     }
 
     pub fn options(&self) -> &Options {

@@ -280,6 +280,18 @@ async fn every_route_with_every_role() {
         .id
         .to_string();
     let account_id = site.accounts().await.unwrap()[0].id.to_string();
+    // An account whose operation policy is published, from the public register itself.
+    let register = app
+        .send(Method::GET, "/official-accounts.json", &[], String::new())
+        .await;
+    let register: serde_json::Value = serde_json::from_str(&register.body).unwrap();
+    let policy_path = register["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|row| row["policy_url"].as_str())
+        .expect("the demo publishes a policy")
+        .to_owned();
     let home = app.send(Method::GET, "/", &[], String::new()).await;
     let icon = {
         let at = home.body.find("href=\"/static/").unwrap() + "href=\"".len();
@@ -310,6 +322,76 @@ async fn every_route_with_every_role() {
             "/static/{*path}",
             Method::GET,
             icon,
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/official-accounts",
+            Method::GET,
+            "/official-accounts".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/official-accounts.json",
+            Method::GET,
+            "/official-accounts.json".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/official-accounts.csv",
+            Method::GET,
+            "/official-accounts.csv".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/official-accounts/{id}/policy",
+            Method::GET,
+            policy_path.clone(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/verify",
+            Method::GET,
+            "/verify?q=%40midori_clty".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/m/{slug}/official-accounts",
+            Method::GET,
+            "/m/midori/official-accounts".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/m/{slug}/official-accounts.json",
+            Method::GET,
+            "/m/midori/official-accounts.json".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/m/{slug}/official-accounts.csv",
+            Method::GET,
+            "/m/midori/official-accounts.csv".into(),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/m/{slug}/official-accounts/{id}/policy",
+            Method::GET,
+            format!("/m/midori{policy_path}"),
+            String::new(),
+            [200; 5],
+        ),
+        (
+            "/m/{slug}/verify",
+            Method::GET,
+            "/m/midori/verify?q=%40midori_clty".into(),
             String::new(),
             [200; 5],
         ),

@@ -62,7 +62,7 @@ impl RegisterRow {
             state_label: state_label(a.state).to_owned(),
             policy_url: facts
                 .policy_version
-                .map(|_| format!("/register/{}/policy", a.id)),
+                .map(|_| format!("/official-accounts/{}/policy", a.id)),
             policy_version: facts.policy_version,
             redirect_to: facts.redirect_to,
             reason: facts.reason,

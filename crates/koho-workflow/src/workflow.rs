@@ -180,6 +180,17 @@ impl Workflow {
 
     /// Creates the municipality `slug` running `guideline`, and its register.
     pub async fn create(store: &Store, slug: &str, guideline: Guideline) -> Result<Workflow> {
+        Workflow::create_named(store, slug, None, guideline).await
+    }
+
+    /// [`Workflow::create`] with the municipality's own name (`None`: the name the
+    /// guideline gives), for a municipality adopting a preset written for another.
+    pub async fn create_named(
+        store: &Store,
+        slug: &str,
+        name: Option<&str>,
+        guideline: Guideline,
+    ) -> Result<Workflow> {
         if store.tenant_by_slug(slug).await.is_ok() {
             return Err(WorkflowError::AlreadyExists {
                 slug: slug.to_owned(),
@@ -189,7 +200,11 @@ impl Workflow {
             .create_municipality(
                 &NewMunicipality {
                     slug: slug.to_owned(),
-                    name: guideline.municipality.name.clone(),
+                    name: name
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(&guideline.municipality.name)
+                        .to_owned(),
                     guideline_id: guideline.id.clone(),
                 },
                 &Actor::System,
@@ -406,7 +421,7 @@ impl Workflow {
         let published = policies
             .iter()
             .find(|p| p.status == PolicyStatus::Published)
-            .map(|_| format!("/register/{}/policy", account.id));
+            .map(|_| format!("/official-accounts/{}/policy", account.id));
         let profile =
             profile::checklist(&self.guideline, &account, department.as_deref(), published);
         Ok(AccountDetail {

@@ -197,6 +197,20 @@ pub enum AccountCmd {
     Report(Box<ReportArgs>),
     /// 届出のあったアカウントを受理し、通常の運用に移す
     Regularize(ActorArgs),
+    /// 申請の印刷用の様式（A4 の HTML）: 開設申請（美祢市 様式第1号）または承認の文書（様式第2号）
+    Form {
+        /// 申請の ID、またはアカウントの ID・URL・ユーザー名（そのアカウントの最新の申請）
+        application: String,
+        /// application（開設申請）または approval（承認）
+        #[arg(long, value_enum)]
+        kind: crate::form_cmd::FormKindArg,
+        /// 書き出すファイル（省略すると標準出力）
+        #[arg(long)]
+        out: Option<String>,
+        /// 同じユーザー名が複数のサービスにあるときのサービス（x, instagram …）
+        #[arg(long)]
+        platform: Option<String>,
+    },
 }
 
 #[derive(Args)]
@@ -341,7 +355,7 @@ fn yes_no(s: &Option<String>) -> CliResult<Option<bool>> {
     }
 }
 
-fn json_out<T: serde::Serialize>(v: &T) -> CliResult<()> {
+pub(crate) fn json_out<T: serde::Serialize>(v: &T) -> CliResult<()> {
     out(&format!(
         "{}\n",
         serde_json::to_string_pretty(v).unwrap_or_default()
@@ -354,7 +368,7 @@ fn pad(s: &str, width: usize) -> String {
     format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
-fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = headers.iter().map(|h| UnicodeWidthStr::width(*h)).collect();
     for r in rows {
         for (i, c) in r.iter().enumerate() {
@@ -626,6 +640,21 @@ async fn dispatch(wf: &Workflow, cmd: AccountCmd) -> CliResult<u8> {
                 acc.fields.handle
             ))?;
             Ok(0)
+        }
+        AccountCmd::Form {
+            application,
+            kind,
+            out,
+            platform,
+        } => {
+            crate::form_cmd::form(
+                wf,
+                &application,
+                opt_platform(&platform)?,
+                kind,
+                out.as_deref(),
+            )
+            .await
         }
         AccountCmd::Regularize(a) => {
             let person = actor(wf, &a.actor).await?;

@@ -1,6 +1,7 @@
 //! The `koho` command. A thin shell: every decision is made by the library crates.
 
 mod account_cmd;
+mod admin_cmd;
 mod audit_cmd;
 mod auth_cmd;
 mod check_cmd;
@@ -9,6 +10,7 @@ mod db_cmd;
 mod demo_cmd;
 mod error;
 mod eval_cmd;
+mod form_cmd;
 mod guideline_cmd;
 mod load;
 mod media_cmd;
@@ -56,6 +58,12 @@ enum Command {
     /// 投稿: 下書き・事前チェック・承認・公開予定・訂正・公開アーカイブ
     #[command(subcommand)]
     Post(post_cmd::PostCmd),
+    /// 自治体の登録と一覧（採用するガイドラインを指定する）
+    #[command(subcommand)]
+    Municipality(admin_cmd::MunicipalityCmd),
+    /// 所属（課など）の登録と一覧
+    #[command(subcommand)]
+    Department(admin_cmd::DepartmentCmd),
     /// 公開用の台帳と「このアカウントは公式か」の確認
     #[command(subcommand)]
     Register(register_cmd::RegisterCmd),
@@ -71,7 +79,7 @@ enum Command {
     Serve(serve_cmd::ServeArgs),
     /// 職員のサインイン情報: パスワード、認証アプリ（TOTP）、ロック解除
     #[command(subcommand)]
-    Person(auth_cmd::PersonCmd),
+    Person(PersonCmd),
     /// サインイン中のセッションの一覧と失効
     #[command(subcommand)]
     Session(auth_cmd::SessionCmd),
@@ -88,6 +96,16 @@ enum Command {
     },
 }
 
+/// `koho person`: registering people (admin_cmd) and their sign-in secrets (auth_cmd),
+/// one command for the administrator.
+#[derive(Subcommand)]
+enum PersonCmd {
+    #[command(flatten)]
+    Register(admin_cmd::PersonCmd),
+    #[command(flatten)]
+    SignIn(auth_cmd::PersonCmd),
+}
+
 fn run(cli: Cli) -> CliResult<u8> {
     match cli.command {
         Command::Guideline(c) => guideline_cmd::run(c),
@@ -98,11 +116,14 @@ fn run(cli: Cli) -> CliResult<u8> {
         Command::Account(c) => account_cmd::run(c),
         Command::Post(c) => post_cmd::run(c),
         Command::Register(c) => register_cmd::run(c),
+        Command::Municipality(c) => admin_cmd::run_municipality(c),
+        Command::Department(c) => admin_cmd::run_department(c),
         Command::Audit(c) => audit_cmd::run(c),
         Command::Db(c) => db_cmd::run(c),
         Command::Demo(a) => demo_cmd::run(&a),
         Command::Serve(a) => serve_cmd::run(&a),
-        Command::Person(c) => auth_cmd::person(c),
+        Command::Person(PersonCmd::Register(c)) => admin_cmd::run_person(c),
+        Command::Person(PersonCmd::SignIn(c)) => auth_cmd::person(c),
         Command::Session(c) => auth_cmd::session(c),
         Command::Token(c) => auth_cmd::token(c),
         Command::Publisher(c) => publisher_cmd::run(&c),

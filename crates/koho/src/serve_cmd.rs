@@ -116,8 +116,18 @@ async fn open_sites(cfg: &Config, demo: bool) -> CliResult<(Store, Vec<Workflow>
     let mut records = store.municipalities().await.map_err(|e| store_err(&e))?;
     records.sort_by_key(|m| m.slug != cfg.municipality && !(demo && m.slug == DEMO));
     let mut sites = Vec::with_capacity(records.len());
+    // A shared deployment has far more municipalities than guidelines: parse each once.
+    let mut parsed: std::collections::HashMap<String, koho_guideline::Guideline> =
+        std::collections::HashMap::new();
     for m in records {
-        let guideline = load::guideline(&m.guideline_id)?;
+        let guideline = match parsed.get(&m.guideline_id) {
+            Some(g) => g.clone(),
+            None => {
+                let g = load::guideline(&m.guideline_id)?;
+                parsed.insert(m.guideline_id.clone(), g.clone());
+                g
+            }
+        };
         sites.push(
             Workflow::open(&store, &m.slug, guideline)
                 .await
