@@ -302,7 +302,7 @@ mod tests {
                 seed ^= seed >> 7;
                 seed ^= seed << 17;
                 // mostly the fast set, sometimes anything from the pool
-                let c = if seed % 5 == 0 {
+                let c = if seed.is_multiple_of(5) {
                     pool[(seed / 5 % pool.len() as u64) as usize]
                 } else {
                     "あ漢ア。a 1\nー"
@@ -312,7 +312,7 @@ mod tests {
                 };
                 t.push(c);
             }
-            if seed % 3 == 0 {
+            if seed.is_multiple_of(3) {
                 t.push_str(" https://bit.ly/3abc ");
             }
             texts.push(t);

@@ -9,8 +9,8 @@ use crate::ids::{MunicipalityId, Tenant};
 use crate::migrate;
 use crate::model::{Actor, Municipality, NewMunicipality, now_ms};
 use crate::repo::municipality::{self, MunicipalityRecord};
-use crate::repo::posts::Posts;
 use crate::repo::outbox::{AccountHolds, PlatformCredentials, PublishAlerts, PublishJobs};
+use crate::repo::posts::Posts;
 use crate::repo::{
     ReadOnly, ReadWrite,
     accounts::Accounts,

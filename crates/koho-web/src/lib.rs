@@ -79,7 +79,11 @@ pub fn page_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
         ("/archive.atom", Method::GET, get(archive::atom)),
         // The public register (no sign-in): the default municipality at the root, every
         // municipality under its slug.
-        ("/official-accounts", Method::GET, get(public::root_register)),
+        (
+            "/official-accounts",
+            Method::GET,
+            get(public::root_register),
+        ),
         (
             "/official-accounts.csv",
             Method::GET,
