@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use clap::Subcommand;
+use koho_guideline::Platform;
 use koho_workflow::credentials::CredentialKey;
 use koho_workflow::publisher::{Connectors, Publisher, PublisherConfig, SystemClock};
 
@@ -51,12 +52,45 @@ fn publish_err(e: &koho_workflow::publisher::PublishError) -> CliError {
     }
 }
 
-/// The platform connectors this build ships, with their base URLs from the environment.
-fn connectors() -> Connectors {
-    // The concrete connectors (koho-connect) register here when they are merged; until
-    // then a job for a platform without a connector waits (and is marked missed at its
-    // deadline), never silently dropped.
-    Connectors::new()
+/// The environment variable naming a platform's API address, e.g. `KOHO_API_URL_MASTODON`.
+fn api_url_var(platform: Platform) -> String {
+    format!("KOHO_API_URL_{}", platform.id().to_ascii_uppercase())
+}
+
+/// The platform connectors (koho-connect), with their API addresses from the environment.
+///
+/// X, Facebook, Instagram, Threads and LINE have one global API, used unless
+/// `KOHO_API_URL_<PLATFORM>` names another (a test peer, a proxy). Bluesky, Mastodon and
+/// Misskey accounts live on their own servers: their connector exists only when
+/// `KOHO_API_URL_<PLATFORM>` names the server of the municipality's accounts; jobs for a
+/// platform without a connector wait and are marked missed at their deadline, never
+/// dropped silently.
+fn connectors(env: &dyn Fn(&str) -> Option<String>) -> CliResult<Connectors> {
+    let mut all = Connectors::new();
+    for platform in Platform::ALL.iter().copied() {
+        if matches!(platform, Platform::Youtube | Platform::Blog) {
+            continue;
+        }
+        let var = api_url_var(platform);
+        let url = env(&var).filter(|u| !u.trim().is_empty());
+        let own_server = matches!(
+            platform,
+            Platform::Bluesky | Platform::Mastodon | Platform::Misskey
+        );
+        if own_server && url.is_none() {
+            continue;
+        }
+        let connector = koho_connect::factory::connector_for(platform, url.as_deref(), None)
+            .map_err(|e| {
+                CliError::input(
+                    "CLI_BAD_API_URL",
+                    format!("環境変数 {var} のアドレスを使えません（{e}）"),
+                    format!("{var}: {e}"),
+                )
+            })?;
+        all.add(Arc::from(connector));
+    }
+    Ok(all)
 }
 
 pub fn run(cmd: &PublisherCmd) -> CliResult<u8> {
@@ -75,7 +109,7 @@ pub fn run(cmd: &PublisherCmd) -> CliResult<u8> {
                 .try_init();
             block_on(async move {
                 let store = open_store(&cfg).await?;
-                let connectors = connectors();
+                let connectors = connectors(&|k| std::env::var(k).ok())?;
                 if connectors.is_empty() {
                     tracing::warn!("no platform connector is configured: jobs will wait");
                 }
@@ -173,5 +207,31 @@ async fn shutdown() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         () = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn global_apis_always_and_own_servers_only_when_named() {
+        let none = connectors(&|_| None).unwrap();
+        let listed = format!("{none:?}");
+        for id in ["x", "facebook", "instagram", "threads", "line"] {
+            assert!(listed.contains(&format!("\"{id}\"")), "{listed}");
+        }
+        assert!(!listed.contains("mastodon"), "{listed}");
+
+        let with = connectors(&|k| {
+            (k == "KOHO_API_URL_MASTODON").then(|| "https://social.example.jp".to_owned())
+        })
+        .unwrap();
+        assert!(format!("{with:?}").contains("\"mastodon\""));
+
+        let bad = connectors(&|k| (k == "KOHO_API_URL_X").then(|| "not a url".to_owned()));
+        let err = bad.err().unwrap();
+        assert_eq!(err.code, "CLI_BAD_API_URL");
+        assert!(err.ja.contains("KOHO_API_URL_X"));
     }
 }
