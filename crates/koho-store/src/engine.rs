@@ -93,20 +93,66 @@ pub(crate) struct Target {
     pub(crate) engine: Engine,
     /// URL handed to sqlx.
     pub(crate) connect_url: String,
-    /// SQLite in memory: a single connection that lives as long as the pool.
+    /// SQLite in memory (`mode=memory` asked for explicitly): a single connection that
+    /// lives as long as the pool.
     pub(crate) in_memory: bool,
+    /// For `sqlite::memory:`: the private file standing in for the memory database.
+    pub(crate) scratch: Option<ScratchFile>,
+}
+
+/// A database file that exists only as long as the store that made it.
+///
+/// `sqlite::memory:` used to be a real memory database behind a pool of one connection,
+/// and sqlx replaces a pool connection it considers broken (after a cancelled query,
+/// for example): the replacement opened a new, empty memory database and the data was
+/// gone mid-run. A file in the temporary directory survives any connection, lets the
+/// pool use more than one, and is deleted (with its WAL and shared-memory files) when
+/// the last clone of the store is dropped.
+#[derive(Debug)]
+pub(crate) struct ScratchFile {
+    path: std::path::PathBuf,
+}
+
+impl ScratchFile {
+    #[cfg(test)]
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn new() -> ScratchFile {
+        let name = format!("koho-memory-{}.db", uuid::Uuid::now_v7().simple());
+        ScratchFile {
+            path: std::env::temp_dir().join(name),
+        }
+    }
+}
+
+impl Drop for ScratchFile {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut p = self.path.clone().into_os_string();
+            p.push(suffix);
+            // Missing files are expected (no WAL yet, or already checkpointed away).
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 impl Target {
     pub(crate) fn parse(url: &str) -> Result<Target> {
         if url == "sqlite::memory:" || url == "sqlite://:memory:" {
-            // A named shared-cache memory database, unique per open: the name survives
-            // sqlx re-parsing the URL for each connection of the `Any` driver.
-            let name = uuid::Uuid::now_v7().simple().to_string();
+            let scratch = ScratchFile::new();
+            let path = scratch.path.to_str().ok_or_else(|| {
+                StoreError::UnsupportedUrl(format!(
+                    "{url} (the temporary directory {} is not UTF-8)",
+                    scratch.path.display()
+                ))
+            })?;
             return Ok(Target {
                 engine: Engine::Sqlite,
-                connect_url: format!("sqlite://koho-memory-{name}?mode=memory"),
-                in_memory: true,
+                connect_url: format!("sqlite://{path}?mode=rwc"),
+                in_memory: false,
+                scratch: Some(scratch),
             });
         }
         if let Some(rest) = url
@@ -129,6 +175,7 @@ impl Target {
                 engine: Engine::Sqlite,
                 connect_url,
                 in_memory,
+                scratch: None,
             });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -136,6 +183,7 @@ impl Target {
                 engine: Engine::Postgres,
                 connect_url: url.to_owned(),
                 in_memory: false,
+                scratch: None,
             });
         }
         Err(StoreError::UnsupportedUrl(url.to_owned()))
@@ -251,7 +299,7 @@ mod tests {
         let t = Target::parse("sqlite://data.db?mode=ro").unwrap();
         assert_eq!(t.connect_url, "sqlite://data.db?mode=ro");
         let t = Target::parse("sqlite::memory:").unwrap();
-        assert!(t.in_memory);
+        assert!(t.scratch.is_some());
         let u = Target::parse("sqlite::memory:").unwrap();
         assert_ne!(
             t.connect_url, u.connect_url,

@@ -3,7 +3,7 @@
 use sqlx::{Any, AnyPool, Transaction};
 
 use crate::audit::{self, AuditLog, AuditVerification, NewAuditEntry, Subject};
-use crate::engine::{Engine, OpenOptions, Target};
+use crate::engine::{Engine, OpenOptions, ScratchFile, Target};
 use crate::error::{Result, StoreError};
 use crate::ids::{MunicipalityId, Tenant};
 use crate::migrate;
@@ -28,6 +28,8 @@ use crate::repo::{
 pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) engine: Engine,
+    /// Keeps the file behind `sqlite::memory:` until the last clone is dropped.
+    _scratch: Option<std::sync::Arc<ScratchFile>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -48,12 +50,13 @@ impl Store {
 
     /// [`Store::open`] with explicit pool and lock-wait settings.
     pub async fn open_with(url: &str, options: &OpenOptions) -> Result<Store> {
-        let target = Target::parse(url)?;
+        let mut target = Target::parse(url)?;
         let pool = target.connect(options).await?;
         migrate::run(&pool, target.engine).await?;
         Ok(Store {
             pool,
             engine: target.engine,
+            _scratch: target.scratch.take().map(std::sync::Arc::new),
         })
     }
 
@@ -67,7 +70,7 @@ impl Store {
         migrate::current_version(&self.pool).await
     }
 
-    /// Closes every pooled connection (an in-memory database is gone afterwards).
+    /// Closes every pooled connection (`sqlite::memory:` data is gone once the store is dropped).
     pub async fn close(&self) {
         self.pool.close().await;
     }
@@ -327,3 +330,43 @@ impl std::fmt::Debug for Reader {
 }
 
 accessors!(Reader, ReadOnly);
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+
+    /// sqlx replaces a pool connection it has given up on; with `sqlite::memory:` that
+    /// once meant a fresh, empty database in the middle of a run.
+    #[tokio::test]
+    async fn memory_store_survives_a_replaced_connection_and_leaves_nothing_behind() {
+        let store = Store::open("sqlite::memory:").await.unwrap();
+        let path = store._scratch.as_ref().unwrap().path().to_owned();
+        let m = store
+            .create_municipality(
+                &NewMunicipality {
+                    slug: "midori".into(),
+                    name: "みどり市".into(),
+                    guideline_id: "midori".into(),
+                },
+                &Actor::System,
+            )
+            .await
+            .unwrap();
+        for _ in 0..3 {
+            let conn = store.pool.acquire().await.unwrap();
+            conn.close().await.unwrap();
+        }
+        assert_eq!(store.municipalities().await.unwrap()[0].id, m.id);
+        let twin = Store::open("sqlite::memory:").await.unwrap();
+        assert!(
+            twin.municipalities().await.unwrap().is_empty(),
+            "each memory store is its own"
+        );
+        let copy = store.clone();
+        drop(store);
+        assert!(path.exists(), "a clone keeps the data");
+        copy.close().await;
+        drop(copy);
+        assert!(!path.exists(), "{} left behind", path.display());
+    }
+}
