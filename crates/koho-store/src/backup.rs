@@ -799,6 +799,8 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         Ok(())
     }
 }

@@ -1,5 +1,7 @@
 //! The store handle, tenant handles and units of work.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::{Any, AnyPool, Transaction};
 
 use crate::audit::{self, AuditLog, AuditVerification, NewAuditEntry, Subject};
@@ -30,6 +32,8 @@ pub struct Store {
     pub(crate) engine: Engine,
     /// Keeps the file behind `sqlite::memory:` until the last clone is dropped.
     _scratch: Option<std::sync::Arc<ScratchFile>>,
+    /// Units of work committed through this store and its clones (see [`Store::local_writes`]).
+    pub(crate) writes: std::sync::Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Store {
@@ -57,6 +61,7 @@ impl Store {
             pool,
             engine: target.engine,
             _scratch: target.scratch.take().map(std::sync::Arc::new),
+            writes: std::sync::Arc::default(),
         })
     }
 
@@ -68,6 +73,14 @@ impl Store {
     /// The schema version the database is at.
     pub async fn schema_version(&self) -> Result<i64> {
         migrate::current_version(&self.pool).await
+    }
+
+    /// How many units of work ([`Tx`]) this store and its clones have committed since it
+    /// was opened. Caches of what the database says (the public pages) compare it to know
+    /// that a write of this process happened without asking the database; writes of
+    /// other processes are not counted.
+    pub fn local_writes(&self) -> u64 {
+        self.writes.load(Ordering::Acquire)
     }
 
     /// Closes every pooled connection (`sqlite::memory:` data is gone once the store is dropped).
@@ -121,6 +134,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        self.writes.fetch_add(1, Ordering::AcqRel);
         Ok(m)
     }
 
@@ -157,6 +171,7 @@ impl Store {
         Ok(Tx {
             tx: self.begin_raw(self.engine.begin_write()).await?,
             tenant: tenant.clone(),
+            writes: std::sync::Arc::clone(&self.writes),
         })
     }
 
@@ -293,6 +308,7 @@ macro_rules! accessors {
 pub struct Tx {
     tx: Transaction<'static, Any>,
     tenant: Tenant,
+    writes: std::sync::Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Tx {
@@ -306,7 +322,9 @@ accessors!(Tx, ReadWrite);
 impl Tx {
     /// Makes every change of this unit of work durable.
     pub async fn commit(self) -> Result<()> {
-        Ok(self.tx.commit().await?)
+        self.tx.commit().await?;
+        self.writes.fetch_add(1, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Discards every change (dropping the `Tx` does the same).

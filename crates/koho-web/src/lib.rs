@@ -31,6 +31,7 @@ mod middleware;
 mod openapi;
 mod pages;
 mod public;
+pub use public::HEAD_RECHECK;
 mod staff;
 mod state;
 

@@ -7,14 +7,19 @@
 //! These pages are cacheable (`Cache-Control: public`), unlike staff pages. Their
 //! validator is the municipality's audit chain head: every change that can alter the
 //! register is audited in the same transaction, so an unchanged head means an
-//! unchanged register. Each request therefore costs one primary-key read of the head;
-//! the register rows are rebuilt only when the head moved ([`RegisterCache`]).
+//! unchanged register. The rows are rebuilt only when the head moved, and each page's
+//! bytes are rendered once per head ([`RegisterCache`]). The head itself is read again
+//! after a write through this server (the store counts them) or [`HEAD_RECHECK`] after
+//! the last read, so a change made by another process (the CLI) shows within that time
+//! and a page under load costs no database work at all.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use askama::Template;
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -44,6 +49,12 @@ pub const MAX_QUERY_CHARS: usize = 300;
 #[derive(Debug, Clone, Copy)]
 pub struct PublicPage;
 
+/// How long a snapshot is served before the database is asked whether the audit chain
+/// moved, when this server has written nothing since. Short enough that a suspension
+/// made from the CLI reaches citizens at once in human terms; long enough that a
+/// burst of requests costs one head read.
+pub const HEAD_RECHECK: Duration = Duration::from_millis(500);
+
 /// The register of one municipality as of one audit chain head.
 #[derive(Debug)]
 pub struct Snapshot {
@@ -51,6 +62,76 @@ pub struct Snapshot {
     pub version: String,
     /// Public rows, in register order, policy links relative to the site (no prefix).
     pub rows: Vec<RegisterRow>,
+    /// When the head was last confirmed, with the store's write count at that moment.
+    checked: Mutex<(Instant, u64)>,
+    /// Pages of this version as rendered once, by page key (kind, site, language).
+    pages: RwLock<HashMap<String, Rendered>>,
+}
+
+/// A rendered public page: what a 200 response of this version carries.
+#[derive(Clone, Debug)]
+struct Rendered {
+    content_type: &'static str,
+    disposition: Option<HeaderValue>,
+    body: Bytes,
+}
+
+impl Rendered {
+    fn response(&self) -> Response {
+        let mut res = self.body.clone().into_response();
+        let h = res.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(self.content_type),
+        );
+        if let Some(d) = &self.disposition {
+            h.insert(header::CONTENT_DISPOSITION, d.clone());
+        }
+        res
+    }
+}
+
+impl Snapshot {
+    /// The page `key` of this version, rendered by `render` the first time only.
+    fn page(
+        &self,
+        key: String,
+        render: impl FnOnce() -> Result<Rendered, AppError>,
+    ) -> Result<Response, AppError> {
+        if let Ok(pages) = self.pages.read()
+            && let Some(r) = pages.get(&key)
+        {
+            return Ok(r.response());
+        }
+        let r = render()?;
+        let res = r.response();
+        if let Ok(mut pages) = self.pages.write() {
+            pages.insert(key, r);
+        }
+        Ok(res)
+    }
+}
+
+fn rendered_html(body: Result<String, askama::Error>) -> Result<Rendered, AppError> {
+    match body {
+        Ok(s) => Ok(Rendered {
+            content_type: "text/html; charset=utf-8",
+            disposition: None,
+            body: Bytes::from(s),
+        }),
+        Err(e) => Err(internal("template", &e)),
+    }
+}
+
+fn rendered_json(value: &impl Serialize) -> Result<Rendered, AppError> {
+    match serde_json::to_vec(value) {
+        Ok(v) => Ok(Rendered {
+            content_type: "application/json",
+            disposition: None,
+            body: Bytes::from(v),
+        }),
+        Err(e) => Err(internal("json", &e)),
+    }
 }
 
 /// The latest snapshot of every municipality's register, keyed by municipality id.
@@ -60,22 +141,39 @@ pub struct RegisterCache {
 }
 
 impl RegisterCache {
+    fn cached(&self, id: &str) -> Option<Arc<Snapshot>> {
+        self.by_tenant.read().ok()?.get(id).cloned()
+    }
+
     /// The current snapshot of `wf`'s register: the cached one when the chain head has
     /// not moved, else read again. A change landing between the head read and the row
-    /// read is caught by the next request, whose head differs.
+    /// read is caught by the next head read, which differs.
     pub async fn current(&self, app: &AppState, wf: &Workflow) -> Result<Arc<Snapshot>, AppError> {
-        let tenant = wf.tenant();
+        let id = wf.municipality().id.as_str();
+        // Read before the head: a write committing in between makes the next request
+        // look again rather than trust a head that may predate it.
+        let writes = app.store().local_writes();
+        let cached = self.cached(id);
+        if let Some(s) = &cached
+            && s.checked
+                .lock()
+                .is_ok_and(|c| c.1 == writes && c.0.elapsed() < HEAD_RECHECK)
+        {
+            return Ok(Arc::clone(s));
+        }
         let head = app
             .store()
-            .audit_head(tenant)
+            .audit_head(wf.tenant())
             .await
             .map_err(|e| internal("audit head", &e))?;
         let version = format!("{}-{}", head.seq, head.hash.get(..16).unwrap_or(&head.hash));
-        if let Ok(map) = self.by_tenant.read()
-            && let Some(s) = map.get(wf.municipality().id.as_str())
+        if let Some(s) = cached
             && s.version == version
         {
-            return Ok(Arc::clone(s));
+            if let Ok(mut c) = s.checked.lock() {
+                *c = (Instant::now(), writes);
+            }
+            return Ok(s);
         }
         let rows = wf
             .register_rows()
@@ -84,9 +182,11 @@ impl RegisterCache {
         let snap = Arc::new(Snapshot {
             version,
             rows: public_rows(&rows),
+            checked: Mutex::new((Instant::now(), writes)),
+            pages: RwLock::default(),
         });
         if let Ok(mut map) = self.by_tenant.write() {
-            map.insert(wf.municipality().id.to_string(), Arc::clone(&snap));
+            map.insert(id.to_owned(), Arc::clone(&snap));
         }
         Ok(snap)
     }
@@ -145,11 +245,15 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 
 /// Wraps a public response: ETag, the [`PublicPage`] marker, and 304 when the client
 /// holds this version already. `render` runs only when a body is needed.
-fn cached(headers: &HeaderMap, etag: &str, render: impl FnOnce() -> Response) -> Response {
+fn cached(
+    headers: &HeaderMap,
+    etag: &str,
+    render: impl FnOnce() -> Result<Response, AppError>,
+) -> Result<Response, AppError> {
     let mut res = if not_modified(headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        render()
+        render()?
     };
     if res.status().is_success() || res.status() == StatusCode::NOT_MODIFIED {
         if let Ok(v) = HeaderValue::from_str(etag) {
@@ -157,7 +261,7 @@ fn cached(headers: &HeaderMap, etag: &str, render: impl FnOnce() -> Response) ->
         }
         res.extensions_mut().insert(PublicPage);
     }
-    res
+    Ok(res)
 }
 
 fn etag(parts: &[&str]) -> String {
@@ -251,22 +355,25 @@ async fn register_html(
     let site = site(&app, slug.as_deref())?;
     let snap = app.register_cache().current(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "html", ctx.lang.code()]);
-    Ok(cached(&headers, &tag, || {
-        let m = ctx.lang.msgs();
-        let name = &site.wf.municipality().name;
-        let t = RegisterPage {
-            page: layout(&app, &ctx, m.register_title, "register", &site),
-            heading: fill(m.register_heading, &[("municipality", name)]),
-            lead: fill(m.register_lead, &[("municipality", name)]),
-            rows: snap
-                .rows
-                .iter()
-                .map(|r| row_view(m, r, &site.base))
-                .collect(),
-            base: site.base.clone(),
-        };
-        html(StatusCode::OK, t.render())
-    }))
+    let key = format!("html{}.{}", site.base, ctx.lang.code());
+    cached(&headers, &tag, || {
+        snap.page(key, || {
+            let m = ctx.lang.msgs();
+            let name = &site.wf.municipality().name;
+            let t = RegisterPage {
+                page: layout(&app, &ctx, m.register_title, "register", &site),
+                heading: fill(m.register_heading, &[("municipality", name)]),
+                lead: fill(m.register_lead, &[("municipality", name)]),
+                rows: snap
+                    .rows
+                    .iter()
+                    .map(|r| row_view(m, r, &site.base))
+                    .collect(),
+                base: site.base.clone(),
+            };
+            rendered_html(t.render())
+        })
+    })
 }
 
 /// The register as other systems read it.
@@ -300,13 +407,14 @@ async fn register_json(
     let site = site(&app, slug.as_deref())?;
     let snap = app.register_cache().current(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "json", site.base.trim_start_matches("/m/")]);
-    Ok(cached(&headers, &tag, || {
-        Json(RegisterJson {
-            municipality: municipality_json(&site.wf),
-            accounts: snap.rows.iter().map(|r| with_base(r, &site.base)).collect(),
+    cached(&headers, &tag, || {
+        snap.page(format!("json{}", site.base), || {
+            rendered_json(&RegisterJson {
+                municipality: municipality_json(&site.wf),
+                accounts: snap.rows.iter().map(|r| with_base(r, &site.base)).collect(),
+            })
         })
-        .into_response()
-    }))
+    })
 }
 
 async fn register_csv(
@@ -317,24 +425,22 @@ async fn register_csv(
     let site = site(&app, slug.as_deref())?;
     let snap = app.register_cache().current(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "csv", site.base.trim_start_matches("/m/")]);
-    Ok(cached(&headers, &tag, || {
-        let rows: Vec<RegisterRow> = snap.rows.iter().map(|r| with_base(r, &site.base)).collect();
-        let mut res = to_csv(&rows).into_response();
-        let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/csv; charset=utf-8; header=present"),
-        );
-        // ASCII file name: Excel and older browsers mangle non-ASCII ones.
-        let file = format!(
-            "attachment; filename=\"official-accounts-{}.csv\"",
-            site.wf.municipality().slug
-        );
-        if let Ok(v) = HeaderValue::from_str(&file) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
-        res
-    }))
+    cached(&headers, &tag, || {
+        snap.page(format!("csv{}", site.base), || {
+            let rows: Vec<RegisterRow> =
+                snap.rows.iter().map(|r| with_base(r, &site.base)).collect();
+            // ASCII file name: Excel and older browsers mangle non-ASCII ones.
+            let file = format!(
+                "attachment; filename=\"official-accounts-{}.csv\"",
+                site.wf.municipality().slug
+            );
+            Ok(Rendered {
+                content_type: "text/csv; charset=utf-8; header=present",
+                disposition: HeaderValue::from_str(&file).ok(),
+                body: Bytes::from(to_csv(&rows)),
+            })
+        })
+    })
 }
 
 #[derive(Template)]
@@ -365,9 +471,9 @@ async fn policy(
     }
     let tag = etag(&[&snap.version, "policy", &id, ctx.lang.code()]);
     if not_modified(&headers, &tag) {
-        return Ok(cached(&headers, &tag, || {
-            StatusCode::NOT_MODIFIED.into_response()
-        }));
+        return cached(&headers, &tag, || {
+            Ok(StatusCode::NOT_MODIFIED.into_response())
+        });
     }
     let published = async {
         let mut r = app.store().read(site.wf.tenant()).await?;
@@ -412,7 +518,7 @@ async fn policy(
             .collect(),
         back: format!("{}/official-accounts", site.base),
     };
-    Ok(cached(&headers, &tag, || html(StatusCode::OK, t.render())))
+    cached(&headers, &tag, || Ok(html(StatusCode::OK, t.render())))
 }
 
 // ----------------------------------------------------------------------------------------
@@ -576,7 +682,7 @@ async fn verify(
     let name = site.wf.municipality().name.clone();
     if json {
         let tag = etag(&[&snap.version, "verify-json", &site.wf.municipality().slug]);
-        return Ok(cached(&headers, &tag, || {
+        return cached(&headers, &tag, || {
             let mut res = match answer {
                 Some(a) => Json(VerifyJson {
                     municipality: municipality_json(&site.wf),
@@ -588,11 +694,11 @@ async fn verify(
             };
             res.headers_mut()
                 .insert(header::VARY, HeaderValue::from_static("Accept"));
-            res
-        }));
+            Ok(res)
+        });
     }
     let tag = etag(&[&snap.version, "verify", ctx.lang.code()]);
-    Ok(cached(&headers, &tag, || {
+    cached(&headers, &tag, || {
         let m = ctx.lang.msgs();
         let t = VerifyPage {
             page: layout(&app, &ctx, m.verify_title, "verify", &site),
@@ -605,8 +711,8 @@ async fn verify(
                 .as_ref()
                 .map(|a| answer_view(m, a, &name, &site.base)),
         };
-        html(StatusCode::OK, t.render())
-    }))
+        Ok(html(StatusCode::OK, t.render()))
+    })
 }
 
 // ----------------------------------------------------------------------------------------

@@ -51,7 +51,11 @@ fn preset(id: &str) -> Guideline {
 
 /// みどり市 (the default) and a second municipality `hikari`, both filled by the demo, on a fresh in-memory database.
 async fn spawn_app() -> TestApp {
-    let store = Store::open("sqlite::memory:").await.unwrap();
+    spawn_app_on("sqlite::memory:").await
+}
+
+async fn spawn_app_on(url: &str) -> TestApp {
+    let store = Store::open(url).await.unwrap();
     koho_workflow::demo::fill(&store, "midori", preset("midori"))
         .await
         .unwrap();
@@ -439,4 +443,77 @@ async fn a_change_in_the_register_is_seen_at_once_with_a_new_etag() {
         .cloned()
         .unwrap();
     assert_eq!(row["state"], "closed");
+}
+
+/// Another process (the CLI, a second server) writes to the same database: the server
+/// learns of it within `HEAD_RECHECK`, and serves no page rendered before the change.
+#[tokio::test]
+async fn a_change_by_another_process_shows_within_the_recheck_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("koho.db").display());
+    let app = spawn_app_on(&url).await;
+    let html_before = app.get("/official-accounts").await;
+    let json_before = app.get("/official-accounts.json").await;
+    let other = Store::open(&url).await.unwrap();
+    let wf = Workflow::open(&other, "midori", preset("midori"))
+        .await
+        .unwrap();
+    let target = wf
+        .accounts()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.state == AccountState::Active && a.fields.handle != "@midori_city")
+        .unwrap();
+    let mut tx = other.begin(wf.tenant()).await.unwrap();
+    let mut changed = target.clone();
+    changed.state = AccountState::Closed;
+    let changed = tx.accounts().update(&changed).await.unwrap();
+    tx.audit()
+        .append(
+            &NewAuditEntry::new(
+                Actor::System,
+                "account.close",
+                Subject::new("official_account", target.id.as_str()),
+            )
+            .after(&changed)
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let written = std::time::Instant::now();
+    let state = |r: &Resp| {
+        r.json()["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["account_id"] == target.id.as_str())
+            .map(|r| r["state"].clone())
+            .unwrap()
+    };
+    loop {
+        let now = app.get("/official-accounts.json").await;
+        if state(&now) == "closed" {
+            assert_ne!(now.header("etag"), json_before.header("etag"));
+            break;
+        }
+        assert_eq!(
+            now.header("etag"),
+            json_before.header("etag"),
+            "stale rows under a new validator"
+        );
+        assert!(
+            written.elapsed() < koho_web::HEAD_RECHECK * 4,
+            "still not seen after {:?}",
+            written.elapsed()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let html_after = app.get("/official-accounts").await;
+    assert_ne!(html_after.header("etag"), html_before.header("etag"));
+    assert_ne!(
+        html_after.body, html_before.body,
+        "a page rendered before the change was served"
+    );
 }
