@@ -66,7 +66,7 @@ pub use model::{
 };
 pub use post_model::{
     DecisionKind, DepartmentRequest, NewDepartmentRequest, NewNotification, NewPost,
-    NewPostDecision, NewPostHocReport, NewPostVersion, Notification, Post, PostDecision,
+    NewPostDecision, NewPostHocReport, NewPostImage, PostImage, NewPostVersion, Notification, Post, PostDecision,
     PostHocReport, PostKind, PostState, PostTarget, PostVersion, RequestStatus, TargetState,
 };
 pub use repo::accounts::Accounts;
