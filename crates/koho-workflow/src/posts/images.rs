@@ -38,7 +38,7 @@ pub fn platform_limits(platform: &str) -> Option<(usize, bool)> {
         "facebook" | "instagram" => (10, true),
         "threads" => (20, true),
         "misskey" => (16, true),
-        "line" => (1, false),
+        "line" => (4, false),
         _ => return None,
     })
 }
