@@ -207,6 +207,21 @@ fn publisher_run_once_publishes_a_post_made_with_koho_post() {
         let id = v["post"]["id"].as_str().unwrap().to_owned();
         assert_eq!(v["images"][0]["alt_text"], "夜空に上がる花火");
         assert_eq!(v["images"][0]["has_gps"], true);
+        // みどり市 第7条(6): a photo that carried its location blocks submission, as
+        // `koho check --image` says; the author strips it and saves a new version.
+        let o = run(&["post", "submit", &id, "--as", &staff]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("位置情報"), "{}", stderr(&o));
+        assert!(stderr(&o).contains("第7条(6)"), "{}", stderr(&o));
+        let clean = dir.join("hanabi-clean.jpg").display().to_string();
+        ok(&run(&["media", "strip", &photo, &clean]));
+        ok(&run(&[
+            "post", "edit", &id, "--as", &staff, "--text", "市民花火大会は今夜19時からです。",
+            "--image", &clean, "--alt", "夜空に上がる花火",
+        ]));
+        let v = json(&run(&["post", "show", &id, "--format", "json"]));
+        assert_eq!((v["version"]["version"].as_i64(), v["version"]["error_count"].as_i64()), (Some(2), Some(0)));
+        assert_eq!(v["images"][0]["has_gps"], false);
         ok(&run(&["post", "submit", &id, "--as", &staff]));
 
         // Not approved yet: the round sends nothing.
