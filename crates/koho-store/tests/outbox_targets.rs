@@ -88,7 +88,11 @@ async fn migration_5_ties_jobs_to_post_targets_and_keeps_the_outbox() {
             })
             .await
             .unwrap();
-        let target = tx.posts().add_target(&post.id, &w.account.id).await.unwrap();
+        let target = tx
+            .posts()
+            .add_target(&post.id, &w.account.id)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
         let mut r = db.store.read(&w.tenant).await.unwrap();
         let images = r.posts().images(&post.id, 1).await.unwrap();
@@ -96,7 +100,10 @@ async fn migration_5_ties_jobs_to_post_targets_and_keeps_the_outbox() {
         assert_eq!(images[0].bytes, jpg);
         assert_eq!(images[0].alt_text.as_deref(), Some("花火"));
         assert!(images[0].has_gps);
-        assert!(!format!("{:?}", images[0]).contains("255, 216"), "no bytes in Debug");
+        assert!(
+            !format!("{:?}", images[0]).contains("255, 216"),
+            "no bytes in Debug"
+        );
         drop(r);
         db.store.close().await;
 
@@ -123,8 +130,14 @@ async fn migration_5_ties_jobs_to_post_targets_and_keeps_the_outbox() {
             db.exec(stmt).await;
         }
         db.exec(&job_sql("job-real", &m, &a, Some(&t), "k1")).await;
-        db.exec(&job_sql("job-broadcast", &m, &a, Some("emergency:b1:acc"), "k2"))
-            .await;
+        db.exec(&job_sql(
+            "job-broadcast",
+            &m,
+            &a,
+            Some("emergency:b1:acc"),
+            "k2",
+        ))
+        .await;
         db.exec(&format!(
             "INSERT INTO publish_alerts (id, municipality_id, account_id, job_id, kind, message,
                 report_to, created_at, resolved_at, resolved_by)
@@ -145,7 +158,12 @@ async fn migration_5_ties_jobs_to_post_targets_and_keeps_the_outbox() {
         assert_eq!(real.post_target_id.as_ref(), Some(&target.id));
         assert_eq!(real.remote_id.as_deref(), Some("r-job-real"));
         assert_eq!(
-            r.publish_jobs().get_by_target(&target.id).await.unwrap().unwrap().id,
+            r.publish_jobs()
+                .get_by_target(&target.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
             real.id
         );
         let broadcast = r
@@ -163,9 +181,12 @@ async fn migration_5_ties_jobs_to_post_targets_and_keeps_the_outbox() {
 
         // The key holds on both engines: no job for a target that does not exist, nor a
         // second job for one target; no job left pointing at a deleted target.
-        let e = try_exec(&db.url, &job_sql("job-bogus", &m, &a, Some("no-such-target"), "k3"))
-            .await
-            .unwrap_err();
+        let e = try_exec(
+            &db.url,
+            &job_sql("job-bogus", &m, &a, Some("no-such-target"), "k3"),
+        )
+        .await
+        .unwrap_err();
         assert!(e.to_lowercase().contains("foreign key"), "{e}");
         let e = try_exec(&db.url, &job_sql("job-twice", &m, &a, Some(&t), "k4"))
             .await

@@ -314,7 +314,9 @@ impl PublishError {
             PublishError::Invalid { field, reason } => {
                 format!("{field} が正しくありません: {reason}")
             }
-            PublishError::Guideline { municipality, id, .. } => format!(
+            PublishError::Guideline {
+                municipality, id, ..
+            } => format!(
                 "自治体「{municipality}」のガイドライン「{id}」を読み込めないため、この自治体の投稿は送信を保留しています"
             ),
             PublishError::Workflow(e) => e.ja(),
@@ -691,7 +693,9 @@ impl Publisher {
         }
         match self.retract(wf).await {
             Ok(n) => report.deleted = n,
-            Err(e) => tracing::warn!(code = e.code(), error = %e, "deleting corrected originals failed"),
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "deleting corrected originals failed")
+            }
         }
         Ok(report)
     }
@@ -771,8 +775,8 @@ impl Publisher {
             Err(e) => return Err(e.into()),
         };
         let g = wf.guideline();
-        let mut entry = NewAuditEntry::new(Actor::System, "publish.enqueue", job_subject(&job))
-            .after(&job)?;
+        let mut entry =
+            NewAuditEntry::new(Actor::System, "publish.enqueue", job_subject(&job)).after(&job)?;
         if let Some(c) = g.post_approval.clauses.first() {
             entry = entry.clause(&g.id, c);
         }
@@ -870,9 +874,9 @@ impl Publisher {
                 continue;
             };
             let now = self.clock.now_ms();
-            let auth = match self.auth_for(tenant, &account, now).await? {
-                Ok(auth) => auth,
-                Err(_) => continue,
+            // No usable credential: the publishing side raises that alert; try again later.
+            let Ok(auth) = self.auth_for(tenant, &account, now).await? else {
+                continue;
             };
             let problem = if connector.capabilities().can_delete {
                 match tokio::time::timeout(

@@ -60,13 +60,34 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
         for (slug, deletes) in [("takanabe", true), ("urausu", false)] {
             let store = env.open().await;
             let wf = town(&store, slug).await;
-            let staff = person(&wf, "発信 担当", &format!("staff@{slug}.example.jp"), Some("総務課"), &[Role::Staff]).await;
-            let chief = person(&wf, "総務 課長", &format!("chief@{slug}.example.jp"), Some("総務課"), &[Role::SectionChief]).await;
+            let staff = person(
+                &wf,
+                "発信 担当",
+                &format!("staff@{slug}.example.jp"),
+                Some("総務課"),
+                &[Role::Staff],
+            )
+            .await;
+            let chief = person(
+                &wf,
+                "総務 課長",
+                &format!("chief@{slug}.example.jp"),
+                Some("総務課"),
+                &[Role::SectionChief],
+            )
+            .await;
             let site = Site::start(Platform::Mastodon, Idempotency::Native, Duration::ZERO).await;
             let key = CredentialKey::generate().unwrap();
             let now = wall_ms();
             let clock = Arc::new(ManualClock::new(now));
-            let p = publisher(&store, connectors(&[&site], TIMEOUT), &key, clock.clone(), "story", TIMEOUT);
+            let p = publisher(
+                &store,
+                connectors(&[&site], TIMEOUT),
+                &key,
+                clock.clone(),
+                "story",
+                TIMEOUT,
+            );
             let acct = account(&store, wf.tenant(), Platform::Mastodon, &format!("@{slug}")).await;
             let (aref, _) = connect(&p, wf.tenant(), &site, &acct, None).await;
             let at = now + 10 * MIN;
@@ -86,16 +107,25 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
             let post = v.post.id.clone();
             assert_eq!(v.images.len(), 1);
             assert!(v.images[0].has_gps, "the author's file had GPS");
-            assert!(koho_media::inspect(&v.images[0].bytes).unwrap().is_clean(), "stored stripped");
+            assert!(
+                koho_media::inspect(&v.images[0].bytes).unwrap().is_clean(),
+                "stored stripped"
+            );
             // The checker saw the photo (肖像権: 高鍋町 3.3 / 浦臼町).
-            assert!(v.version.diagnostics.to_string().contains("PR001"), "{}", v.version.diagnostics);
+            assert!(
+                v.version.diagnostics.to_string().contains("PR001"),
+                "{}",
+                v.version.diagnostics
+            );
 
             // Submitted but not approved: the publisher's round leaves it alone.
             let v = wf.submit_post(&post, &staff.id, None, now).await.unwrap();
             assert_eq!(v.post.state, PostState::Submitted);
             let r = p.run_once().await.unwrap();
             assert_eq!((r.queued, r.claimed), (0, 0));
-            wf.approve_post(&post, &chief.id, None, now + MIN).await.unwrap();
+            wf.approve_post(&post, &chief.id, None, now + MIN)
+                .await
+                .unwrap();
             // Approved, but its time has not come.
             clock.set(at - MIN);
             assert_eq!(p.run_once().await.unwrap().queued, 0);
@@ -113,10 +143,22 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
             assert_eq!(t.remote_id.as_deref(), Some(posts[0].id.as_str()));
             assert!(t.remote_url.as_deref().unwrap().ends_with(&posts[0].id));
             let mut r = store.read(wf.tenant()).await.unwrap();
-            let job = r.publish_jobs().get_by_target(&t.id).await.unwrap().unwrap();
+            let job = r
+                .publish_jobs()
+                .get_by_target(&t.id)
+                .await
+                .unwrap()
+                .unwrap();
             drop(r);
-            assert_eq!((job.state, job.kind), (JobState::Published, JobKind::Scheduled));
-            assert_eq!(job.deadline - job.not_before, 60 * MIN, "missed_after_minutes default");
+            assert_eq!(
+                (job.state, job.kind),
+                (JobState::Published, JobKind::Scheduled)
+            );
+            assert_eq!(
+                job.deadline - job.not_before,
+                60 * MIN,
+                "missed_after_minutes default"
+            );
             // Nothing more to do: the next rounds publish nothing again.
             let r = p.run_once().await.unwrap();
             assert_eq!((r.queued, r.claimed), (0, 0));
@@ -132,14 +174,25 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
                 apology: deletes.then(|| "お詫びして訂正いたします。".to_owned()),
                 ..CorrectionDraft::default()
             };
-            let c = wf.correct_post(&post, &fix, &staff.id, at + MIN).await.unwrap();
-            wf.submit_post(&c.post.id, &staff.id, None, at + MIN).await.unwrap();
-            wf.approve_post(&c.post.id, &chief.id, None, at + MIN).await.unwrap();
+            let c = wf
+                .correct_post(&post, &fix, &staff.id, at + MIN)
+                .await
+                .unwrap();
+            wf.submit_post(&c.post.id, &staff.id, None, at + MIN)
+                .await
+                .unwrap();
+            wf.approve_post(&c.post.id, &chief.id, None, at + MIN)
+                .await
+                .unwrap();
             clock.set(at + 2 * MIN);
             let r = p.run_once().await.unwrap();
             assert_eq!(r.published, 1, "{r:?}");
             let orig = wf.post(&post).await.unwrap().targets[0].target.clone();
-            let want = if deletes { TargetState::Retracting } else { TargetState::Corrected };
+            let want = if deletes {
+                TargetState::Retracting
+            } else {
+                TargetState::Corrected
+            };
             assert_eq!(orig.state, want);
             // The next round deletes the original on the platform where the guideline says so.
             let r = p.run_once().await.unwrap();
@@ -148,7 +201,10 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
                 assert_eq!(r.deleted, 1);
                 assert_eq!(orig.state, TargetState::Deleted);
                 assert_eq!(site.fake.deleted(&aref).len(), 1);
-                assert_eq!(site.fake.deleted(&aref)[0].id, orig.remote_id.clone().unwrap());
+                assert_eq!(
+                    site.fake.deleted(&aref)[0].id,
+                    orig.remote_id.clone().unwrap()
+                );
                 assert_eq!(site.fake.posts(&aref).len(), 1);
             } else {
                 assert_eq!(r.deleted, 0);
@@ -190,7 +246,10 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
                     id: "emergency".into(),
                     reason: "避難指示の即時周知".into(),
                 };
-                let v = wf.submit_post(&v.post.id, &staff.id, Some(&choice), at + 3 * MIN).await.unwrap();
+                let v = wf
+                    .submit_post(&v.post.id, &staff.id, Some(&choice), at + 3 * MIN)
+                    .await
+                    .unwrap();
                 assert!(v.report.is_some());
                 clock.set(at + 3 * MIN);
                 let r = p.run_once().await.unwrap();
@@ -198,7 +257,12 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
                 let t = wf.post(&v.post.id).await.unwrap().targets[0].target.clone();
                 assert_eq!(t.state, TargetState::Published);
                 let mut r = store.read(wf.tenant()).await.unwrap();
-                let job = r.publish_jobs().get_by_target(&t.id).await.unwrap().unwrap();
+                let job = r
+                    .publish_jobs()
+                    .get_by_target(&t.id)
+                    .await
+                    .unwrap()
+                    .unwrap();
                 assert_eq!(job.kind, JobKind::Emergency);
                 assert_eq!(job.priority, 100);
             }
@@ -212,8 +276,17 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
                 .into_iter()
                 .map(|e| e.action)
                 .collect();
-            for a in ["post.target.queued", "publish.enqueue", "publish.published", "post.target.published", "post.correct.original"] {
-                assert!(actions.iter().any(|x| x == a), "{a} missing from {actions:?}");
+            for a in [
+                "post.target.queued",
+                "publish.enqueue",
+                "publish.published",
+                "post.target.published",
+                "post.correct.original",
+            ] {
+                assert!(
+                    actions.iter().any(|x| x == a),
+                    "{a} missing from {actions:?}"
+                );
             }
             assert!(r.audit().verify().await.unwrap().is_intact());
         }
@@ -222,7 +295,11 @@ async fn a_post_goes_out_once_and_its_correction_follows_the_guideline() {
 }
 
 fn want_final(deletes: bool) -> TargetState {
-    if deletes { TargetState::Deleted } else { TargetState::Corrected }
+    if deletes {
+        TargetState::Deleted
+    } else {
+        TargetState::Corrected
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -230,13 +307,34 @@ async fn unapproved_posts_never_go_out_and_late_ones_are_missed_with_the_author_
     each_engine(|env| async move {
         let store = env.open().await;
         let wf = town(&store, "takanabe").await;
-        let staff = person(&wf, "発信 担当", "staff@takanabe.example.jp", Some("総務課"), &[Role::Staff]).await;
-        let chief = person(&wf, "総務 課長", "chief@takanabe.example.jp", Some("総務課"), &[Role::SectionChief]).await;
+        let staff = person(
+            &wf,
+            "発信 担当",
+            "staff@takanabe.example.jp",
+            Some("総務課"),
+            &[Role::Staff],
+        )
+        .await;
+        let chief = person(
+            &wf,
+            "総務 課長",
+            "chief@takanabe.example.jp",
+            Some("総務課"),
+            &[Role::SectionChief],
+        )
+        .await;
         let site = Site::start(Platform::Mastodon, Idempotency::Native, Duration::ZERO).await;
         let key = CredentialKey::generate().unwrap();
         let now = wall_ms();
         let clock = Arc::new(ManualClock::new(now));
-        let p = publisher(&store, connectors(&[&site], TIMEOUT), &key, clock.clone(), "late", TIMEOUT);
+        let p = publisher(
+            &store,
+            connectors(&[&site], TIMEOUT),
+            &key,
+            clock.clone(),
+            "late",
+            TIMEOUT,
+        );
         let acct = account(&store, wf.tenant(), Platform::Mastodon, "@takanabe").await;
         let (aref, _) = connect(&p, wf.tenant(), &site, &acct, None).await;
         let draft = |body: &str, at: i64| PostDraft {
@@ -260,21 +358,44 @@ async fn unapproved_posts_never_go_out_and_late_ones_are_missed_with_the_author_
 
         // Submitted, never approved: its time comes and goes, nothing is sent; it expires.
         let at = now + 10 * MIN;
-        let unapproved = wf.draft_post(&draft("未承認の投稿です。", at), &staff.id, now).await.unwrap().post.id;
-        wf.submit_post(&unapproved, &staff.id, None, now).await.unwrap();
+        let unapproved = wf
+            .draft_post(&draft("未承認の投稿です。", at), &staff.id, now)
+            .await
+            .unwrap()
+            .post
+            .id;
+        wf.submit_post(&unapproved, &staff.id, None, now)
+            .await
+            .unwrap();
         clock.set(at + MIN);
         let r = p.run_once().await.unwrap();
         assert_eq!((r.queued, r.claimed), (0, 0));
-        assert_eq!(wf.post(&unapproved).await.unwrap().post.state, PostState::Expired);
+        assert_eq!(
+            wf.post(&unapproved).await.unwrap().post.state,
+            PostState::Expired
+        );
         assert_eq!(site.fake.count_text("未承認の投稿です。"), 0);
         assert_eq!(inbox("post-expired").await, 1);
 
         // Approved, but no publisher ran within 高鍋町's window (60 minutes by default):
         // the round that finally runs marks it missed instead of publishing it late.
         let at2 = at + 10 * MIN;
-        let late = wf.draft_post(&draft("遅れて出してはいけない投稿です。", at2), &staff.id, at + MIN).await.unwrap().post.id;
-        wf.submit_post(&late, &staff.id, None, at + MIN).await.unwrap();
-        wf.approve_post(&late, &chief.id, None, at + MIN).await.unwrap();
+        let late = wf
+            .draft_post(
+                &draft("遅れて出してはいけない投稿です。", at2),
+                &staff.id,
+                at + MIN,
+            )
+            .await
+            .unwrap()
+            .post
+            .id;
+        wf.submit_post(&late, &staff.id, None, at + MIN)
+            .await
+            .unwrap();
+        wf.approve_post(&late, &chief.id, None, at + MIN)
+            .await
+            .unwrap();
         clock.set(at2 + 61 * MIN);
         let r = p.run_once().await.unwrap();
         assert_eq!((r.queued, r.claimed), (0, 0), "{r:?}");
@@ -287,10 +408,20 @@ async fn unapproved_posts_never_go_out_and_late_ones_are_missed_with_the_author_
         // missed at its deadline and the target follows it, in the same transaction.
         let now3 = at2 + 62 * MIN;
         let at3 = now3 + 5 * MIN;
-        let held = wf.draft_post(&draft("混雑で送れなかった投稿です。", at3), &staff.id, now3).await.unwrap().post.id;
+        let held = wf
+            .draft_post(&draft("混雑で送れなかった投稿です。", at3), &staff.id, now3)
+            .await
+            .unwrap()
+            .post
+            .id;
         wf.submit_post(&held, &staff.id, None, now3).await.unwrap();
         wf.approve_post(&held, &chief.id, None, now3).await.unwrap();
-        site.fake.script(&aref, Fault::RateLimit { retry_after_s: 7200 });
+        site.fake.script(
+            &aref,
+            Fault::RateLimit {
+                retry_after_s: 7200,
+            },
+        );
         clock.set(at3);
         let r = p.run_once().await.unwrap();
         assert_eq!((r.queued, r.retried), (1, 1), "{r:?}");
@@ -305,7 +436,15 @@ async fn unapproved_posts_never_go_out_and_late_ones_are_missed_with_the_author_
         let t = wf.post(&held).await.unwrap().targets[0].target.clone();
         assert_eq!(t.state, TargetState::Missed);
         let mut rd = store.read(wf.tenant()).await.unwrap();
-        assert_eq!(rd.publish_jobs().get_by_target(&t.id).await.unwrap().unwrap().state, JobState::Missed);
+        assert_eq!(
+            rd.publish_jobs()
+                .get_by_target(&t.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .state,
+            JobState::Missed
+        );
         drop(rd);
         assert_eq!(site.fake.count_text("混雑で送れなかった投稿です。"), 0);
         assert_eq!(inbox("post-missed").await, 2);
@@ -322,13 +461,39 @@ async fn two_publishers_on_one_database_never_publish_a_target_twice() {
         let s2 = Store::open(&url).await.unwrap();
         // 美祢市 第4-6: no approval needed for ordinary posts, so they are due at once.
         let wf = town(&s1, "mine").await;
-        let staff = person(&wf, "発信 担当", "staff@mine.example.jp", Some("総務課"), &[Role::Staff]).await;
-        let site = Site::start(Platform::Mastodon, Idempotency::Native, Duration::from_millis(15)).await;
+        let staff = person(
+            &wf,
+            "発信 担当",
+            "staff@mine.example.jp",
+            Some("総務課"),
+            &[Role::Staff],
+        )
+        .await;
+        let site = Site::start(
+            Platform::Mastodon,
+            Idempotency::Native,
+            Duration::from_millis(15),
+        )
+        .await;
         let key = CredentialKey::generate().unwrap();
         let now = wall_ms();
         let clock = Arc::new(ManualClock::new(now));
-        let p1 = publisher(&s1, connectors(&[&site], TIMEOUT), &key, clock.clone(), "p1", TIMEOUT);
-        let p2 = publisher(&s2, connectors(&[&site], TIMEOUT), &key, clock.clone(), "p2", TIMEOUT);
+        let p1 = publisher(
+            &s1,
+            connectors(&[&site], TIMEOUT),
+            &key,
+            clock.clone(),
+            "p1",
+            TIMEOUT,
+        );
+        let p2 = publisher(
+            &s2,
+            connectors(&[&site], TIMEOUT),
+            &key,
+            clock.clone(),
+            "p2",
+            TIMEOUT,
+        );
         let a = account(&s1, wf.tenant(), Platform::Mastodon, "@mine_a").await;
         let b = account(&s1, wf.tenant(), Platform::Mastodon, "@mine_b").await;
         connect(&p1, wf.tenant(), &site, &a, None).await;
@@ -349,7 +514,10 @@ async fn two_publishers_on_one_database_never_publish_a_target_twice() {
                 )
                 .await
                 .unwrap();
-            let v = wf.submit_post(&v.post.id, &staff.id, None, now).await.unwrap();
+            let v = wf
+                .submit_post(&v.post.id, &staff.id, None, now)
+                .await
+                .unwrap();
             assert_eq!(v.post.state, PostState::Approved);
             texts.push(body);
         }

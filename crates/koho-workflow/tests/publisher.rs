@@ -225,7 +225,14 @@ async fn publishes_once_through_platform_faults() {
         let other_same = p
             .enqueue(
                 &tenant,
-                &target(&store, &tenant, &a_lookup.id, "図書館の開館時間", clock.now()).await,
+                &target(
+                    &store,
+                    &tenant,
+                    &a_lookup.id,
+                    "図書館の開館時間",
+                    clock.now(),
+                )
+                .await,
                 &Actor::Cli,
             )
             .await
@@ -369,11 +376,19 @@ async fn recovers_an_expired_lease_as_uncertain() {
         let (r_native, _) = connect(&p, &tenant, &native, &a_native, None).await;
         let now = clock.now();
         let j_none = p
-            .enqueue(&tenant, &target(&store, &tenant, &a_none.id, "x1", now).await, &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target(&store, &tenant, &a_none.id, "x1", now).await,
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         let j_native = p
-            .enqueue(&tenant, &target(&store, &tenant, &a_native.id, "x2", now).await, &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target(&store, &tenant, &a_native.id, "x2", now).await,
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         // A worker claims both and dies before sending anything.

@@ -243,7 +243,11 @@ impl World {
             let n = self.stored(&j.body);
             match j.state {
                 JobState::Published => {
-                    assert_eq!(n, 1, "{:?} published but stored {n} times", j.post_target_id);
+                    assert_eq!(
+                        n, 1,
+                        "{:?} published but stored {n} times",
+                        j.post_target_id
+                    );
                     published += 1;
                 }
                 JobState::Unconfirmed => {

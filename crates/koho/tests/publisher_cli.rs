@@ -2,7 +2,12 @@
 //! photo and its alt text — to a fake X API on 127.0.0.1 (`KOHO_API_URL_X`), through the
 //! real connector: once, stripped of location data, and the post's target records the
 //! platform's id. On every engine.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 mod common;
 
@@ -30,7 +35,11 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// The bytes of the `media` part of a multipart body.
 fn media_part(body: &[u8], content_type: &str) -> Vec<u8> {
-    let boundary = content_type.split("boundary=").nth(1).unwrap().trim_matches('"');
+    let boundary = content_type
+        .split("boundary=")
+        .nth(1)
+        .unwrap()
+        .trim_matches('"');
     let start = find(body, b"name=\"media\"").unwrap();
     let data = start + find(&body[start..], b"\r\n\r\n").unwrap() + 4;
     let end = data + find(&body[data..], format!("\r\n--{boundary}").as_bytes()).unwrap();
@@ -41,9 +50,8 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let line_end = find(raw, b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).unwrap().trim(), 16)
-                .unwrap();
+        let size = usize::from_str_radix(std::str::from_utf8(&raw[..line_end]).unwrap().trim(), 16)
+            .unwrap();
         raw = &raw[line_end + 2..];
         if size == 0 {
             return out;
@@ -88,12 +96,7 @@ fn fake_x() -> (String, Arc<Mutex<Seen>>) {
                     .filter_map(|l| l.split_once(':'))
                     .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
                     .collect();
-                let header = |k: &str| {
-                    headers
-                        .iter()
-                        .find(|(h, _)| h == k)
-                        .map(|(_, v)| v.clone())
-                };
+                let header = |k: &str| headers.iter().find(|(h, _)| h == k).map(|(_, v)| v.clone());
                 let mut body = buf[head_end + 4..].to_vec();
                 let chunked = header("transfer-encoding").is_some_and(|v| v.contains("chunked"));
                 if chunked {
@@ -192,17 +195,40 @@ fn publisher_run_once_publishes_a_post_made_with_koho_post() {
 
         // X reads alt text aloud: a photo without it is refused, nothing saved.
         let o = run(&[
-            "post", "draft", "--as", &staff, "--account", "@midori_city", "--text",
-            "市民花火大会は今夜19時からです。", "--image", &photo,
+            "post",
+            "draft",
+            "--as",
+            &staff,
+            "--account",
+            "@midori_city",
+            "--text",
+            "市民花火大会は今夜19時からです。",
+            "--image",
+            &photo,
         ]);
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-        assert!(stderr(&o).contains("POST_ALT_TEXT_REQUIRED"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("POST_ALT_TEXT_REQUIRED"),
+            "{}",
+            stderr(&o)
+        );
         assert!(stderr(&o).contains("代替テキスト"), "{}", stderr(&o));
 
         let v = json(&run(&[
-            "post", "draft", "--as", &staff, "--account", "@midori_city", "--text",
-            "市民花火大会は今夜19時からです。", "--image", &photo, "--alt",
-            "夜空に上がる花火", "--format", "json",
+            "post",
+            "draft",
+            "--as",
+            &staff,
+            "--account",
+            "@midori_city",
+            "--text",
+            "市民花火大会は今夜19時からです。",
+            "--image",
+            &photo,
+            "--alt",
+            "夜空に上がる花火",
+            "--format",
+            "json",
         ]));
         let id = v["post"]["id"].as_str().unwrap().to_owned();
         assert_eq!(v["images"][0]["alt_text"], "夜空に上がる花火");
@@ -216,11 +242,26 @@ fn publisher_run_once_publishes_a_post_made_with_koho_post() {
         let clean = dir.join("hanabi-clean.jpg").display().to_string();
         ok(&run(&["media", "strip", &photo, &clean]));
         ok(&run(&[
-            "post", "edit", &id, "--as", &staff, "--text", "市民花火大会は今夜19時からです。",
-            "--image", &clean, "--alt", "夜空に上がる花火",
+            "post",
+            "edit",
+            &id,
+            "--as",
+            &staff,
+            "--text",
+            "市民花火大会は今夜19時からです。",
+            "--image",
+            &clean,
+            "--alt",
+            "夜空に上がる花火",
         ]));
         let v = json(&run(&["post", "show", &id, "--format", "json"]));
-        assert_eq!((v["version"]["version"].as_i64(), v["version"]["error_count"].as_i64()), (Some(2), Some(0)));
+        assert_eq!(
+            (
+                v["version"]["version"].as_i64(),
+                v["version"]["error_count"].as_i64()
+            ),
+            (Some(2), Some(0))
+        );
         assert_eq!(v["images"][0]["has_gps"], false);
         ok(&run(&["post", "submit", &id, "--as", &staff]));
 
@@ -279,7 +320,10 @@ fn publisher_run_once_publishes_a_post_made_with_koho_post() {
             assert_eq!(seen.tweets[0]["media"]["media_ids"][0], "771");
             assert_eq!(seen.uploads.len(), 1);
             let meta = koho_media::inspect(&seen.uploads[0]).unwrap();
-            assert!(meta.is_clean(), "the photo reached X with metadata: {meta:?}");
+            assert!(
+                meta.is_clean(),
+                "the photo reached X with metadata: {meta:?}"
+            );
             assert_eq!(seen.alt_texts, ["夜空に上がる花火"]);
             assert!(seen.bearer.iter().all(|b| b == &format!("Bearer {token}")));
         }

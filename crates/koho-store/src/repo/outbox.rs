@@ -453,13 +453,12 @@ impl PublishJobs<'_, ReadWrite> {
         )
         .await?;
         if let Some(target) = &new.post_target_id {
-            let found = sqlx::query(
-                "SELECT 1 FROM post_targets WHERE municipality_id = $1 AND id = $2",
-            )
-            .bind(self.tenant.as_str())
-            .bind(target.as_str())
-            .fetch_optional(&mut *self.conn)
-            .await?;
+            let found =
+                sqlx::query("SELECT 1 FROM post_targets WHERE municipality_id = $1 AND id = $2")
+                    .bind(self.tenant.as_str())
+                    .bind(target.as_str())
+                    .fetch_optional(&mut *self.conn)
+                    .await?;
             if found.is_none() {
                 return Err(StoreError::not_found("post target", target.as_str()));
             }

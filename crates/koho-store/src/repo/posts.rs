@@ -168,10 +168,17 @@ fn check_image(i: usize, img: &NewPostImage) -> Result<()> {
     if img.bytes.is_empty() || img.bytes.len() > MAX_POST_IMAGE_BYTES {
         return Err(StoreError::invalid(
             "image",
-            format!("image {} is empty or larger than {MAX_POST_IMAGE_BYTES} bytes", i + 1),
+            format!(
+                "image {} is empty or larger than {MAX_POST_IMAGE_BYTES} bytes",
+                i + 1
+            ),
         ));
     }
-    if img.alt_text.as_ref().is_some_and(|a| a.chars().count() > 1_500) {
+    if img
+        .alt_text
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 1_500)
+    {
         return Err(StoreError::invalid(
             "alt_text",
             format!("alt text of image {} is longer than 1500 characters", i + 1),
@@ -738,7 +745,12 @@ impl Posts<'_, ReadWrite> {
             .bind(next)
             .bind(i64::try_from(position).unwrap_or(i64::MAX))
             .bind(&img.mime)
-            .bind(img.alt_text.as_deref().map(str::trim).filter(|a| !a.is_empty()))
+            .bind(
+                img.alt_text
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty()),
+            )
             .bind(flag(img.has_gps))
             .bind(crate::audit::sha256_hex(&img.bytes))
             .bind(base64::engine::general_purpose::STANDARD.encode(&img.bytes))

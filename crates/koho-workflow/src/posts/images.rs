@@ -91,7 +91,10 @@ fn check_platforms(
 
 /// Reads the author's images: their metadata for the checker (GPS), the bytes stripped of
 /// location and identifying metadata for storage.
-pub(crate) fn prepare(uploads: &[ImageUpload], platforms: &[String]) -> Result<Prepared, PostError> {
+pub(crate) fn prepare(
+    uploads: &[ImageUpload],
+    platforms: &[String],
+) -> Result<Prepared, PostError> {
     let alts: Vec<Option<String>> = uploads
         .iter()
         .map(|u| clean_alt(u.alt_text.as_deref()))
@@ -124,7 +127,10 @@ pub(crate) fn prepare(uploads: &[ImageUpload], platforms: &[String]) -> Result<P
 
 /// The images of a stored version, carried into the next version unchanged (checked again
 /// against the accounts, which may have changed).
-pub(crate) fn carry_over(images: &[PostImage], platforms: &[String]) -> Result<Prepared, PostError> {
+pub(crate) fn carry_over(
+    images: &[PostImage],
+    platforms: &[String],
+) -> Result<Prepared, PostError> {
     let alts: Vec<Option<String>> = images.iter().map(|i| i.alt_text.clone()).collect();
     check_platforms(images.len(), &alts, platforms)?;
     Ok(Prepared {
@@ -202,9 +208,13 @@ mod tests {
 
         let with_alt = ImageUpload {
             alt_text: Some(" 桜の咲く公園 ".into()),
-            ..up.clone()
+            ..up
         };
-        let p = prepare(&[with_alt.clone()], &["x".into(), "facebook".into()]).unwrap();
+        let p = prepare(
+            std::slice::from_ref(&with_alt),
+            &["x".into(), "facebook".into()],
+        )
+        .unwrap();
         assert_eq!(p.store[0].alt_text.as_deref(), Some("桜の咲く公園"));
         let e = prepare(&vec![with_alt; 5], &["x".into()]).err().unwrap();
         assert_eq!(e.code(), "POST_TOO_MANY_IMAGES");
@@ -214,9 +224,6 @@ mod tests {
             bytes: b"not an image".to_vec(),
             alt_text: Some("x".into()),
         };
-        assert_eq!(
-            prepare(&[bad], &[]).err().unwrap().code(),
-            "POST_BAD_IMAGE"
-        );
+        assert_eq!(prepare(&[bad], &[]).err().unwrap().code(), "POST_BAD_IMAGE");
     }
 }

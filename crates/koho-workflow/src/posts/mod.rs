@@ -1754,7 +1754,12 @@ impl Workflow {
         .await
     }
 
-    async fn failed_in(&self, tx: &mut Tx, current: &PostTarget, error: &str) -> Result<PostTarget> {
+    async fn failed_in(
+        &self,
+        tx: &mut Tx,
+        current: &PostTarget,
+        error: &str,
+    ) -> Result<PostTarget> {
         let error = error.trim().to_owned();
         let (post, t) = self
             .move_target_in(

@@ -357,9 +357,16 @@ mod tests {
         .unwrap();
         assert!(!out.blocking.is_empty());
         assert_eq!(out.json["platforms"].as_array().unwrap().len(), 2);
-        let clean =
-            run_checker(&g, "本日は晴天です。", None, &json!({}), &["x".into()], &[], &[])
-                .unwrap();
+        let clean = run_checker(
+            &g,
+            "本日は晴天です。",
+            None,
+            &json!({}),
+            &["x".into()],
+            &[],
+            &[],
+        )
+        .unwrap();
         assert!(clean.blocking.is_empty(), "{:?}", clean.json);
         let photo = [koho_check::ImageFacts {
             name: "photo.jpg".into(),
