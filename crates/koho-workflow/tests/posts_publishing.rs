@@ -544,3 +544,76 @@ async fn two_publishers_on_one_database_never_publish_a_target_twice() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_finished_job_brings_its_queued_target_in_line_at_the_next_round() {
+    each_engine(|env| async move {
+        let store = env.open().await;
+        let wf = town(&store, "mine").await;
+        let staff = person(
+            &wf,
+            "発信 担当",
+            "staff@mine.example.jp",
+            Some("総務課"),
+            &[Role::Staff],
+        )
+        .await;
+        let site = Site::start(Platform::Mastodon, Idempotency::Native, Duration::ZERO).await;
+        let key = CredentialKey::generate().unwrap();
+        let now = wall_ms();
+        let clock = Arc::new(ManualClock::new(now));
+        let p = publisher(
+            &store,
+            connectors(&[&site], TIMEOUT),
+            &key,
+            clock.clone(),
+            "fix",
+            TIMEOUT,
+        );
+        let a = account(&store, wf.tenant(), Platform::Mastodon, "@mine").await;
+        connect(&p, wf.tenant(), &site, &a, None).await;
+        let v = wf
+            .draft_post(
+                &PostDraft {
+                    accounts: vec![a.id.clone()],
+                    body: "秋吉台の山焼きは延期します。".into(),
+                    ..PostDraft::default()
+                },
+                &staff.id,
+                now,
+            )
+            .await
+            .unwrap();
+        wf.submit_post(&v.post.id, &staff.id, None, now)
+            .await
+            .unwrap();
+        assert_eq!(p.enqueue_due(&wf, now).await.unwrap(), 1);
+        // Queued twice? The second call finds nothing due.
+        assert_eq!(p.enqueue_due(&wf, now).await.unwrap(), 0);
+        let t = wf.post(&v.post.id).await.unwrap().targets[0].target.clone();
+        assert_eq!(t.state, TargetState::Queued);
+        // A publisher recorded the job's outcome but not the target's (say, an older
+        // build): the job says published, the target still says queued.
+        let mut tx = store.begin(wf.tenant()).await.unwrap();
+        let mut job = tx
+            .publish_jobs()
+            .get_by_target(&t.id)
+            .await
+            .unwrap()
+            .unwrap();
+        job.state = JobState::Published;
+        job.remote_id = Some("9001".into());
+        job.remote_url = Some("https://social.example.jp/@mine/9001".into());
+        job.finished_at = Some(now);
+        tx.publish_jobs().update(&job).await.unwrap();
+        tx.commit().await.unwrap();
+        // The next round brings the target in line, sending nothing.
+        p.run_once().await.unwrap();
+        let t = wf.post(&v.post.id).await.unwrap().targets[0].target.clone();
+        assert_eq!(t.state, TargetState::Published);
+        assert_eq!(t.remote_id.as_deref(), Some("9001"));
+        assert_eq!(site.fake.count_text("秋吉台の山焼きは延期します。"), 0);
+        assert_eq!(wf.archive(10).await.unwrap().len(), 1);
+    })
+    .await;
+}
