@@ -286,6 +286,23 @@ const TABLES: &[TableSpec] = &[
         ],
     },
     TableSpec {
+        name: "post_images",
+        order_by: "id",
+        columns: &[
+            ("id", Text),
+            ("municipality_id", Text),
+            ("post_id", Text),
+            ("version", Int),
+            ("position", Int),
+            ("mime", Text),
+            ("alt_text", Text),
+            ("has_gps", Int),
+            ("sha256", Text),
+            ("bytes", Text),
+            ("created_at", Int),
+        ],
+    },
+    TableSpec {
         name: "post_targets",
         order_by: "id",
         columns: &[

@@ -66,8 +66,9 @@ pub use model::{
 };
 pub use post_model::{
     DecisionKind, DepartmentRequest, NewDepartmentRequest, NewNotification, NewPost,
-    NewPostDecision, NewPostHocReport, NewPostVersion, Notification, Post, PostDecision,
-    PostHocReport, PostKind, PostState, PostTarget, PostVersion, RequestStatus, TargetState,
+    NewPostDecision, NewPostHocReport, NewPostImage, NewPostVersion, Notification, Post,
+    PostDecision, PostHocReport, PostImage, PostKind, PostState, PostTarget, PostVersion,
+    RequestStatus, TargetState,
 };
 pub use repo::accounts::Accounts;
 pub use repo::applications::Applications;

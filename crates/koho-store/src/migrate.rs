@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "publishing outbox",
         sql: include_str!("../migrations/0004_outbox.sql"),
     },
+    Migration {
+        version: 5,
+        name: "posts meet the outbox: job to post target foreign key, post images",
+        sql: include_str!("../migrations/0005_post_publishing.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands: the last migration's.

@@ -53,6 +53,9 @@ text_enum!(
         Waiting => "waiting",
         /// Cleared: the publisher sends it at `publish_at`.
         Scheduled => "scheduled",
+        /// Handed to the publishing outbox (one publish job); its outcome comes back from
+        /// the job.
+        Queued => "queued",
         /// On the platform.
         Published => "published",
         /// The platform refused it; the publisher may try again.
@@ -153,6 +156,76 @@ pub struct NewPostVersion {
     pub diagnostics: Value,
     pub error_count: i64,
     pub author_id: PersonId,
+    /// Its images, in order (none for a text-only post).
+    pub images: Vec<NewPostImage>,
+}
+
+/// An image to store with a new post version: already stripped of location and
+/// identifying metadata by the caller.
+#[derive(Clone)]
+pub struct NewPostImage {
+    /// `image/jpeg`, `image/png` or `image/webp`.
+    pub mime: String,
+    pub alt_text: Option<String>,
+    /// Whether the author's file carried GPS coordinates (before stripping).
+    pub has_gps: bool,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for NewPostImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewPostImage")
+            .field("mime", &self.mime)
+            .field("alt_text", &self.alt_text)
+            .field("has_gps", &self.has_gps)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// One image of a post version. Serialized (views, audit entries) by digest, not bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PostImage {
+    pub id: String,
+    pub post_id: PostId,
+    pub version: i64,
+    /// 0-based order in the post.
+    pub position: i64,
+    pub mime: String,
+    pub alt_text: Option<String>,
+    pub has_gps: bool,
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+    pub created_at: i64,
+}
+
+impl std::fmt::Debug for PostImage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostImage")
+            .field("post_id", &self.post_id)
+            .field("version", &self.version)
+            .field("position", &self.position)
+            .field("mime", &self.mime)
+            .field("alt_text", &self.alt_text)
+            .field("sha256", &self.sha256)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl Serialize for PostImage {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("PostImage", 7)?;
+        st.serialize_field("position", &self.position)?;
+        st.serialize_field("mime", &self.mime)?;
+        st.serialize_field("alt_text", &self.alt_text)?;
+        st.serialize_field("has_gps", &self.has_gps)?;
+        st.serialize_field("sha256", &self.sha256)?;
+        st.serialize_field("len", &self.bytes.len())?;
+        st.serialize_field("version", &self.version)?;
+        st.end()
+    }
 }
 
 /// One saved version of a post. Never changed after it is written.

@@ -245,7 +245,9 @@ async fn no_repository_function_crosses_municipalities() {
         let mut pj = tx.publish_jobs();
         assert_not_found(pj.get(&bo.job.id).await);
         assert_eq!(
-            pj.get_by_target(&bo.job.post_target_id).await.unwrap(),
+            pj.get_by_target(&PostTargetId::from("b-target"))
+                .await
+                .unwrap(),
             None
         );
         assert!(
@@ -459,6 +461,7 @@ async fn no_post_function_crosses_municipalities() {
                 diagnostics: serde_json::json!({"platforms": []}),
                 error_count: 0,
                 author_id: b.person.id.clone(),
+                images: vec![],
             })
             .await
             .unwrap();
@@ -567,6 +570,7 @@ async fn no_post_function_crosses_municipalities() {
                 diagnostics: serde_json::json!({}),
                 error_count: 0,
                 author_id: a.person.id.clone(),
+                images: vec![],
             })
             .await,
         );
@@ -823,7 +827,7 @@ struct OutboxRows {
 fn new_job(account: &AccountId, target: &str) -> NewPublishJob {
     NewPublishJob {
         account_id: account.clone(),
-        post_target_id: target.into(),
+        post_target_id: None,
         kind: JobKind::Emergency,
         broadcast_id: Some("b-broadcast".into()),
         body: "お知らせ".into(),

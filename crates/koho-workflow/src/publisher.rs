@@ -18,6 +18,21 @@
 //! an expired credential holds it until a person stores a new one and raises an alert; a job
 //! whose deadline passed is marked *missed*, never published late. Nothing here reads the
 //! system clock directly: time comes from a [`Clock`].
+//!
+//! Posts come in through the posts workflow. Each round, per municipality (opened with its
+//! own guideline, found by a [`GuidelineResolver`]):
+//!
+//! 1. **sweep** ([`Workflow::sweep_posts`]): unapproved posts whose time came expire,
+//!    scheduled targets nobody queued within the window are marked missed;
+//! 2. **reconcile**: a finished job whose post target still says `queued` (its outcome was
+//!    written but the target could not follow) brings the target in line;
+//! 3. **enqueue** ([`Workflow::due_targets`]): each due target becomes one job, and the
+//!    target moves `scheduled` → `queued` in the same transaction. The target's row version
+//!    and the `(municipality, post_target_id)` unique key both refuse a second job, so two
+//!    publishers on one database never queue a target twice;
+//! 4. **retract**: originals a correction asked to delete are deleted on the platform;
+//! 5. **claim, send, record** as above; the job's outcome moves its post target (published,
+//!    unconfirmed, missed, failed) in the transaction that records the outcome.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,10 +48,35 @@ use koho_guideline::Guideline;
 use koho_store::{
     AccountHold, AccountId, Actor, AlertKind, ClaimRequest, ClaimedJob, JobKind, JobMedia,
     JobState, NewAlert, NewAuditEntry, NewCredential, NewPublishJob, OfficialAccount, PersonId,
-    PublishJob, Store, StoreError, Subject, Tenant, Tx,
+    PostKind, PostTargetId, PublishJob, Store, StoreError, Subject, Tenant, Tx,
 };
 
+use crate::Workflow;
 use crate::credentials::{CredentialKey, KeyError, Secrets};
+use crate::error::WorkflowError;
+use crate::posts::{DueTarget, PostError, TargetOutcome};
+
+/// Finds the guideline a municipality's record names (`guideline_id`): a built-in preset,
+/// or a file the deployment installed. The publisher opens each municipality's workflow
+/// with it, because deadlines, corrections and notifications follow that guideline.
+pub trait GuidelineResolver: Send + Sync {
+    /// The parsed guideline, or why it cannot be had (English, for the log).
+    fn guideline(&self, id: &str) -> Result<Guideline, String>;
+}
+
+/// Only the built-in presets (`takanabe`, `urausu` …) and examples.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuiltinGuidelines;
+
+impl GuidelineResolver for BuiltinGuidelines {
+    fn guideline(&self, id: &str) -> Result<Guideline, String> {
+        match Guideline::preset(id) {
+            Some(Ok(g)) => Ok(g),
+            Some(Err(e)) => Err(e.render_en()),
+            None => Err(format!("no built-in guideline `{id}`")),
+        }
+    }
+}
 
 /// Where time comes from; tests move it by hand.
 pub trait Clock: Send + Sync {
@@ -224,6 +264,16 @@ pub enum PublishError {
     AccountNotActive { account: String, state: String },
     #[error("invalid {field}: {reason}")]
     Invalid { field: &'static str, reason: String },
+    #[error("the guideline `{id}` of municipality {municipality} cannot be loaded: {detail}")]
+    Guideline {
+        municipality: String,
+        id: String,
+        detail: String,
+    },
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+    #[error(transparent)]
+    Post(#[from] PostError),
 }
 
 impl PublishError {
@@ -237,6 +287,9 @@ impl PublishError {
             PublishError::NoAccounts => "PUB_NO_ACCOUNTS",
             PublishError::AccountNotActive { .. } => "PUB_ACCOUNT_NOT_ACTIVE",
             PublishError::Invalid { .. } => "PUB_INVALID",
+            PublishError::Guideline { .. } => "PUB_GUIDELINE",
+            PublishError::Workflow(e) => e.code(),
+            PublishError::Post(e) => e.code(),
         }
     }
 
@@ -261,6 +314,13 @@ impl PublishError {
             PublishError::Invalid { field, reason } => {
                 format!("{field} が正しくありません: {reason}")
             }
+            PublishError::Guideline {
+                municipality, id, ..
+            } => format!(
+                "自治体「{municipality}」のガイドライン「{id}」を読み込めないため、この自治体の投稿は送信を保留しています"
+            ),
+            PublishError::Workflow(e) => e.ja(),
+            PublishError::Post(e) => e.ja(),
         }
     }
 }
@@ -283,10 +343,11 @@ impl std::fmt::Debug for ImageInput {
     }
 }
 
-/// An approved post target handed over by the posts workflow.
+/// An approved post target put into the outbox by hand ([`Publisher::enqueue`]); the
+/// publisher's own rounds take due targets from the posts workflow instead.
 #[derive(Clone, Debug)]
 pub struct ApprovedTarget {
-    pub post_target_id: String,
+    pub post_target_id: PostTargetId,
     pub account_id: AccountId,
     pub text: String,
     pub images: Vec<ImageInput>,
@@ -322,6 +383,10 @@ fn clean_images(images: &[ImageInput]) -> PResult<Vec<JobMedia>> {
 /// What one round did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RoundReport {
+    /// Post targets put into the outbox this round.
+    pub queued: usize,
+    /// Originals deleted after a correction.
+    pub deleted: usize,
     pub claimed: usize,
     pub published: usize,
     pub retried: usize,
@@ -332,6 +397,8 @@ pub struct RoundReport {
 
 impl RoundReport {
     fn add(&mut self, other: &RoundReport) {
+        self.queued += other.queued;
+        self.deleted += other.deleted;
         self.claimed += other.claimed;
         self.published += other.published;
         self.retried += other.retried;
@@ -374,6 +441,7 @@ pub struct BroadcastReport {
 #[derive(Clone)]
 pub struct Publisher {
     store: Store,
+    guidelines: Arc<dyn GuidelineResolver>,
     connectors: Connectors,
     key: Arc<CredentialKey>,
     clock: Arc<dyn Clock>,
@@ -441,11 +509,20 @@ impl Publisher {
         }
         Ok(Publisher {
             store,
+            guidelines: Arc::new(BuiltinGuidelines),
             connectors,
             key: Arc::new(key),
             clock,
             config,
         })
+    }
+
+    /// Uses `guidelines` to find each municipality's guideline (the default knows only the
+    /// built-in presets).
+    #[must_use]
+    pub fn with_guidelines(mut self, guidelines: Arc<dyn GuidelineResolver>) -> Publisher {
+        self.guidelines = guidelines;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -473,7 +550,7 @@ impl Publisher {
             .publish_jobs()
             .enqueue(&NewPublishJob {
                 account_id: target.account_id.clone(),
-                post_target_id: target.post_target_id.clone(),
+                post_target_id: Some(target.post_target_id.clone()),
                 kind: JobKind::Scheduled,
                 broadcast_id: None,
                 body: target.text.clone(),
@@ -544,7 +621,7 @@ impl Publisher {
         tokio::pin!(stop);
         loop {
             let worked = match self.run_once().await {
-                Ok(r) => r.claimed > 0 || r.missed > 0,
+                Ok(r) => r.claimed > 0 || r.missed > 0 || r.queued > 0,
                 Err(e) => {
                     // A database restart or a lock timeout must not end the process: the
                     // jobs stay in the outbox and the next round tries again.
@@ -564,21 +641,299 @@ impl Publisher {
         }
     }
 
-    /// One round over every municipality: overdue jobs marked missed, then one batch of
-    /// due jobs claimed and attempted.
+    /// One round over every municipality: posts swept and due targets queued, then overdue
+    /// jobs marked missed and one batch of due jobs claimed and attempted.
+    ///
+    /// A municipality whose guideline cannot be loaded is left out of the round (logged):
+    /// its jobs stay in the outbox, since their outcome must move post targets the way
+    /// that guideline says.
     pub async fn run_once(&self) -> PResult<RoundReport> {
         let mut report = RoundReport::default();
         for m in self.store.municipalities().await? {
-            let tenant = self.store.tenant(&m.id).await?;
-            report.add(&self.round_for(&tenant, None).await?);
+            let wf = match self.workflow_for(&m).await {
+                Ok(wf) => wf,
+                Err(e) => {
+                    tracing::error!(municipality = %m.slug, code = e.code(), error = %e, "municipality left out of the publishing round");
+                    continue;
+                }
+            };
+            report.add(&self.posts_round(&wf).await?);
+            report.add(&self.round_for(wf.tenant(), None, Some(&wf)).await?);
         }
         Ok(report)
     }
 
-    /// One round for one tenant, optionally only for one broadcast.
-    async fn round_for(&self, tenant: &Tenant, broadcast: Option<&str>) -> PResult<RoundReport> {
+    async fn workflow_for(&self, m: &koho_store::Municipality) -> PResult<Workflow> {
+        let g = self
+            .guidelines
+            .guideline(&m.guideline_id)
+            .map_err(|detail| PublishError::Guideline {
+                municipality: m.name.clone(),
+                id: m.guideline_id.clone(),
+                detail,
+            })?;
+        Ok(Workflow::open(&self.store, &m.slug, g).await?)
+    }
+
+    /// The posts' part of a round for one municipality: sweep, reconcile, enqueue, retract.
+    /// A step that fails is logged and the others still run: one bad post must not hold
+    /// up the rest.
+    async fn posts_round(&self, wf: &Workflow) -> PResult<RoundReport> {
         let mut report = RoundReport::default();
-        report.missed += self.expire_overdue(tenant).await?;
+        let now = self.clock.now_ms();
+        if let Err(e) = wf.sweep_posts(now).await {
+            tracing::warn!(code = e.code(), error = %e, "sweeping posts failed");
+        }
+        if let Err(e) = self.reconcile(wf).await {
+            tracing::warn!(code = e.code(), error = %e, "reconciling post targets failed");
+        }
+        match self.enqueue_due(wf, now).await {
+            Ok(n) => report.queued = n,
+            Err(e) => tracing::warn!(code = e.code(), error = %e, "queueing due posts failed"),
+        }
+        match self.retract(wf).await {
+            Ok(n) => report.deleted = n,
+            Err(e) => {
+                tracing::warn!(code = e.code(), error = %e, "deleting corrected originals failed")
+            }
+        }
+        Ok(report)
+    }
+
+    /// Puts every due post target into the outbox: one job per target, and the target
+    /// `queued`, in one transaction. A target another publisher queued first (its row
+    /// changed, or its job exists) is skipped.
+    pub async fn enqueue_due(&self, wf: &Workflow, now: i64) -> PResult<usize> {
+        let due = wf.due_targets(now).await?;
+        let mut queued = 0;
+        for d in due {
+            match self.enqueue_one(wf, &d).await {
+                Ok(true) => queued += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(target = %d.target.id, code = e.code(), error = %e, "a due post could not be queued");
+                }
+            }
+        }
+        Ok(queued)
+    }
+
+    /// True when queued by this call; false when someone else already had it.
+    async fn enqueue_one(&self, wf: &Workflow, d: &DueTarget) -> PResult<bool> {
+        let images: Vec<ImageInput> = d
+            .images
+            .iter()
+            .map(|i| ImageInput {
+                bytes: i.bytes.clone(),
+                alt_text: i.alt_text.clone(),
+            })
+            .collect();
+        let media = clean_images(&images)?;
+        let body = match (&d.kind, &d.share_url) {
+            // A share shows what it shares: the address goes with the text.
+            (PostKind::Share, Some(url)) if !d.text.contains(url.as_str()) => {
+                format!("{}\n{url}", d.text)
+            }
+            _ => d.text.clone(),
+        };
+        let mut tx = self.store.begin(wf.tenant()).await?;
+        match wf.queue_target_in(&mut tx, &d.target).await {
+            Ok(_) => {}
+            Err(PostError::Workflow(WorkflowError::Store(StoreError::Stale { .. })))
+            | Err(PostError::IllegalTargetTransition { .. }) => {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let job = tx
+            .publish_jobs()
+            .enqueue(&NewPublishJob {
+                account_id: d.account.id.clone(),
+                post_target_id: Some(d.target.id.clone()),
+                kind: if d.emergency {
+                    JobKind::Emergency
+                } else {
+                    JobKind::Scheduled
+                },
+                broadcast_id: None,
+                body,
+                media,
+                // One job per target, whichever process writes it.
+                idempotency_key: format!("post-target:{}", d.target.id),
+                not_before: d.not_before,
+                deadline: d.deadline.max(d.not_before),
+                created_by: Actor::System,
+            })
+            .await;
+        let job = match job {
+            Ok(job) => job,
+            Err(StoreError::Conflict { .. }) => {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let g = wf.guideline();
+        let mut entry =
+            NewAuditEntry::new(Actor::System, "publish.enqueue", job_subject(&job)).after(&job)?;
+        if let Some(c) = g.post_approval.clauses.first() {
+            entry = entry.clause(&g.id, c);
+        }
+        tx.audit().append(&entry).await?;
+        match tx.commit().await {
+            Ok(()) => Ok(true),
+            // PostgreSQL reports a concurrent duplicate at commit under some plans.
+            Err(StoreError::Conflict { .. } | StoreError::Stale { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Finished jobs whose post target is still `queued` move it now (the outcome's own
+    /// transaction could not: see [`Publisher::follow_target`]).
+    async fn reconcile(&self, wf: &Workflow) -> PResult<usize> {
+        let jobs = {
+            let mut r = self.store.read(wf.tenant()).await?;
+            r.publish_jobs().finished_with_queued_target(100).await?
+        };
+        let mut n = 0;
+        for job in jobs {
+            let mut tx = self.store.begin(wf.tenant()).await?;
+            let at = job.finished_at.unwrap_or_else(|| self.clock.now_ms());
+            if self.follow_target(&mut tx, wf, &job, at).await? {
+                n += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(n)
+    }
+
+    /// Moves a finished job's post target to the job's outcome, in `tx`. A target that
+    /// cannot make that move (a person changed it) is logged and left; a database error
+    /// fails the transaction. True when the target moved.
+    async fn follow_target(
+        &self,
+        tx: &mut Tx,
+        wf: &Workflow,
+        job: &PublishJob,
+        at: i64,
+    ) -> PResult<bool> {
+        let Some(target) = &job.post_target_id else {
+            return Ok(false);
+        };
+        let outcome = match job.state {
+            JobState::Published => TargetOutcome::Published {
+                remote_id: job.remote_id.clone().unwrap_or_default(),
+                url: job.remote_url.clone(),
+            },
+            JobState::Unconfirmed => TargetOutcome::Unconfirmed {
+                detail: job.last_error.clone().unwrap_or_default(),
+            },
+            JobState::Missed => TargetOutcome::Missed,
+            JobState::Failed | JobState::Cancelled => TargetOutcome::Failed {
+                error: format!(
+                    "{}: {}",
+                    job.last_error_code.as_deref().unwrap_or("failed"),
+                    job.last_error.as_deref().unwrap_or_default()
+                ),
+            },
+            JobState::Pending | JobState::Sending => return Ok(false),
+        };
+        match wf.record_outcome_in(tx, target, &outcome, at).await {
+            Ok(moved) => Ok(moved.is_some()),
+            Err(PostError::Workflow(WorkflowError::Store(e))) => Err(e.into()),
+            Err(e) => {
+                tracing::warn!(job = %job.id, target = %target, code = e.code(), error = %e, "post target did not follow its publish job");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Deletes the originals corrections asked to delete (高鍋町 6.3: 訂正前の投稿を削除),
+    /// then records them deleted. A platform that cannot delete, or refuses, leaves the
+    /// target `retracting` with the reason and raises an alert for a person.
+    async fn retract(&self, wf: &Workflow) -> PResult<usize> {
+        let tenant = wf.tenant();
+        let mut n = 0;
+        for t in wf.pending_retractions().await? {
+            if t.last_error.is_some() {
+                continue;
+            }
+            let Some(remote_id) = t.remote_id.clone() else {
+                continue;
+            };
+            let account = {
+                let mut r = self.store.read(tenant).await?;
+                r.accounts().get(&t.account_id).await?
+            };
+            let Some(connector) = self
+                .connectors
+                .get(account.fields.platform.as_str())
+                .cloned()
+            else {
+                continue;
+            };
+            let now = self.clock.now_ms();
+            // No usable credential: the publishing side raises that alert; try again later.
+            let Ok(auth) = self.auth_for(tenant, &account, now).await? else {
+                continue;
+            };
+            let problem = if connector.capabilities().can_delete {
+                match tokio::time::timeout(
+                    self.config.attempt_timeout,
+                    connector.delete(&auth, &remote_id),
+                )
+                .await
+                {
+                    Ok(Ok(())) => None,
+                    Ok(Err(
+                        ConnectError::Rejected { .. }
+                        | ConnectError::Unsupported { .. }
+                        | ConnectError::AuthExpired { .. },
+                    )) => Some("the platform refused to delete the post"),
+                    // Temporary: try again next round.
+                    Ok(Err(_)) | Err(_) => continue,
+                }
+            } else {
+                Some("the platform offers no way to delete a post")
+            };
+            match problem {
+                None => {
+                    wf.record_deleted(&t.id, now).await?;
+                    n += 1;
+                }
+                Some(detail) => {
+                    wf.record_retraction_problem(&t.id, detail).await?;
+                    let mut tx = self.store.begin(tenant).await?;
+                    tx.publish_alerts()
+                        .create(&NewAlert {
+                            account_id: t.account_id.clone(),
+                            job_id: None,
+                            kind: AlertKind::Failed,
+                            message: format!(
+                                "訂正前の投稿（{}）を削除できませんでした。アカウントで手動で削除してください",
+                                t.remote_url.as_deref().unwrap_or(remote_id.as_str())
+                            ),
+                            report_to: None,
+                        })
+                        .await?;
+                    tx.commit().await?;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// One round for one tenant, optionally only for one broadcast. `wf` moves the post
+    /// targets of finished jobs (`None` for a broadcast, whose jobs have none).
+    async fn round_for(
+        &self,
+        tenant: &Tenant,
+        broadcast: Option<&str>,
+        wf: Option<&Workflow>,
+    ) -> PResult<RoundReport> {
+        let mut report = RoundReport::default();
+        report.missed += self.expire_overdue(tenant, wf).await?;
         let now = self.clock.now_ms();
         let claimed = {
             let mut tx = self.store.begin(tenant).await?;
@@ -620,7 +975,7 @@ impl Publisher {
             self.config.concurrency
         };
         let results: Vec<PResult<Option<JobState>>> = futures_util::stream::iter(claimed)
-            .map(|c| self.attempt(tenant, c))
+            .map(|c| self.attempt(tenant, c, wf))
             .buffer_unordered(concurrency.max(1))
             .collect()
             .await;
@@ -640,7 +995,7 @@ impl Publisher {
 
     /// Marks jobs whose deadline passed: missed if nothing was sent, unconfirmed if an
     /// attempt may have reached the platform.
-    async fn expire_overdue(&self, tenant: &Tenant) -> PResult<usize> {
+    async fn expire_overdue(&self, tenant: &Tenant, wf: Option<&Workflow>) -> PResult<usize> {
         let now = self.clock.now_ms();
         let mut tx = self.store.begin(tenant).await?;
         let overdue = tx.publish_jobs().list_overdue(now).await?;
@@ -655,7 +1010,7 @@ impl Publisher {
             } else {
                 Outcome::Missed
             };
-            self.write_outcome(&mut tx, &job, outcome, now).await?;
+            self.write_outcome(&mut tx, &job, outcome, now, wf).await?;
             n += 1;
         }
         tx.commit().await?;
@@ -665,13 +1020,18 @@ impl Publisher {
     // -----------------------------------------------------------------------------------
     // one attempt
 
-    async fn attempt(&self, tenant: &Tenant, claimed: ClaimedJob) -> PResult<Option<JobState>> {
+    async fn attempt(
+        &self,
+        tenant: &Tenant,
+        claimed: ClaimedJob,
+        wf: Option<&Workflow>,
+    ) -> PResult<Option<JobState>> {
         let job = claimed.job;
         let now = self.clock.now_ms();
         let outcome = self.decide(tenant, &job, now).await?;
         let now = self.clock.now_ms();
         let mut tx = self.store.begin(tenant).await?;
-        let written = self.write_outcome(&mut tx, &job, outcome, now).await;
+        let written = self.write_outcome(&mut tx, &job, outcome, now, wf).await;
         match written {
             Ok(state) => {
                 tx.commit().await?;
@@ -1034,13 +1394,15 @@ impl Publisher {
             .cloned()
     }
 
-    /// Writes an outcome: the job row, holds, alerts and the audit entry, in `tx`.
+    /// Writes an outcome: the job row, holds, alerts, the audit entry and — for a finished
+    /// job of a post target — the target's new state, all in `tx`.
     async fn write_outcome(
         &self,
         tx: &mut Tx,
         job: &PublishJob,
         outcome: Outcome,
         now: i64,
+        wf: Option<&Workflow>,
     ) -> PResult<JobState> {
         let mut next = job.clone();
         next.lease_owner = None;
@@ -1157,6 +1519,11 @@ impl Publisher {
                     .after(&after)?,
             )
             .await?;
+        if let Some(wf) = wf
+            && after.state.is_final()
+        {
+            self.follow_target(tx, wf, &after, now).await?;
+        }
         Ok(after.state)
     }
 
@@ -1213,7 +1580,7 @@ impl Publisher {
                 .publish_jobs()
                 .enqueue(&NewPublishJob {
                     account_id: account.clone(),
-                    post_target_id: format!("emergency:{broadcast_id}:{account}"),
+                    post_target_id: None,
                     kind: JobKind::Emergency,
                     broadcast_id: Some(broadcast_id.clone()),
                     body: req.text.clone(),
@@ -1270,7 +1637,7 @@ impl Publisher {
 
         // Claim and attempt the broadcast's jobs until none is due now.
         loop {
-            let round = self.round_for(tenant, Some(&broadcast_id)).await?;
+            let round = self.round_for(tenant, Some(&broadcast_id), None).await?;
             if round.claimed == 0 {
                 break;
             }

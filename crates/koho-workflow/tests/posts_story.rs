@@ -240,6 +240,13 @@ async fn takanabe_posts_from_draft_to_archive() {
         assert_eq!(cx.corrects_remote_id.as_deref(), Some("190001"));
         assert!(cx.text.ends_with("お詫びして訂正いたします。"));
         wf.record_published(&cx.target.id, "190777", Some("https://x.example/takanabe_town/status/190777"), t + 2 * HOUR + MIN).await.unwrap();
+        // Each account's original goes when the correction is out on that account: the
+        // Facebook original stays until the Facebook correction is published.
+        let retract = wf.pending_retractions().await.unwrap();
+        assert_eq!(retract.len(), 1, "only the X original so far");
+        assert_eq!(retract[0].account_id, x);
+        let cfb = due.iter().find(|d| d.post_id == c.post.id && d.account.id == fb).unwrap();
+        wf.record_published(&cfb.target.id, "fb_777", None, t + 2 * HOUR + MIN).await.unwrap();
         let retract = wf.pending_retractions().await.unwrap();
         assert_eq!(retract.len(), 2, "the original on both accounts is to be deleted");
         for r in &retract {

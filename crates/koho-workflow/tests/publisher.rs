@@ -26,9 +26,15 @@ use publishing::support::*;
 const WITH_GPS_JPG: &[u8] = include_bytes!("../../koho-media/tests/fixtures/with-gps.jpg");
 const TIMEOUT: Duration = Duration::from_millis(400);
 
-fn target(id: &str, account: &koho_store::AccountId, text: &str, now: i64) -> ApprovedTarget {
+async fn target(
+    store: &Store,
+    tenant: &Tenant,
+    account: &koho_store::AccountId,
+    text: &str,
+    now: i64,
+) -> ApprovedTarget {
     ApprovedTarget {
-        post_target_id: id.into(),
+        post_target_id: post_target(store, tenant, account, text).await,
         account_id: account.clone(),
         text: text.into(),
         images: vec![],
@@ -84,7 +90,7 @@ async fn publishes_once_through_platform_faults() {
         let now = clock.now();
 
         // 1. A plain post with a geotagged photo: published once, the photo arrives clean.
-        let mut t = target("t-photo", &a_native.id, "花火大会のお知らせ", now);
+        let mut t = target(&store, &tenant, &a_native.id, "花火大会のお知らせ", now).await;
         t.images = vec![ImageInput {
             bytes: WITH_GPS_JPG.to_vec(),
             alt_text: Some("花火".into()),
@@ -113,7 +119,7 @@ async fn publishes_once_through_platform_faults() {
         let j = p
             .enqueue(
                 &tenant,
-                &target("t-503", &a_native.id, "ごみ収集日の変更", now),
+                &target(&store, &tenant, &a_native.id, "ごみ収集日の変更", now).await,
                 &Actor::Cli,
             )
             .await
@@ -134,7 +140,7 @@ async fn publishes_once_through_platform_faults() {
         let j = p
             .enqueue(
                 &tenant,
-                &target("t-500", &a_native.id, "健診のご案内", now),
+                &target(&store, &tenant, &a_native.id, "健診のご案内", now).await,
                 &Actor::Cli,
             )
             .await
@@ -158,7 +164,7 @@ async fn publishes_once_through_platform_faults() {
         let j = p
             .enqueue(
                 &tenant,
-                &target("t-hang", &a_lookup.id, "道路工事のお知らせ", now),
+                &target(&store, &tenant, &a_lookup.id, "道路工事のお知らせ", now).await,
                 &Actor::Cli,
             )
             .await
@@ -182,7 +188,7 @@ async fn publishes_once_through_platform_faults() {
         let j = p
             .enqueue(
                 &tenant,
-                &target("t-none", &a_none.id, "防災訓練の実施", now),
+                &target(&store, &tenant, &a_none.id, "防災訓練の実施", now).await,
                 &Actor::Cli,
             )
             .await
@@ -210,7 +216,7 @@ async fn publishes_once_through_platform_faults() {
         let limited = p
             .enqueue(
                 &tenant,
-                &target("t-429a", &a_lookup.id, "図書館の休館日", clock.now()),
+                &target(&store, &tenant, &a_lookup.id, "図書館の休館日", clock.now()).await,
                 &Actor::Cli,
             )
             .await
@@ -219,7 +225,14 @@ async fn publishes_once_through_platform_faults() {
         let other_same = p
             .enqueue(
                 &tenant,
-                &target("t-429b", &a_lookup.id, "図書館の開館時間", clock.now()),
+                &target(
+                    &store,
+                    &tenant,
+                    &a_lookup.id,
+                    "図書館の開館時間",
+                    clock.now(),
+                )
+                .await,
                 &Actor::Cli,
             )
             .await
@@ -227,7 +240,7 @@ async fn publishes_once_through_platform_faults() {
         let other_account = p
             .enqueue(
                 &tenant,
-                &target("t-429c", &a_native.id, "図書館まつり", clock.now()),
+                &target(&store, &tenant, &a_native.id, "図書館まつり", clock.now()).await,
                 &Actor::Cli,
             )
             .await
@@ -267,7 +280,7 @@ async fn publishes_once_through_platform_faults() {
         let j = p
             .enqueue(
                 &tenant,
-                &target("t-401", &a_native.id, "窓口時間の延長", clock.now()),
+                &target(&store, &tenant, &a_native.id, "窓口時間の延長", clock.now()).await,
                 &Actor::Cli,
             )
             .await
@@ -315,7 +328,7 @@ async fn publishes_once_through_platform_faults() {
                 &tenant,
                 &ApprovedTarget {
                     deadline: clock.now() + 1_000,
-                    ..target("t-late", &a_none.id, "本日の催し", clock.now())
+                    ..target(&store, &tenant, &a_none.id, "本日の催し", clock.now()).await
                 },
                 &Actor::Cli,
             )
@@ -363,11 +376,19 @@ async fn recovers_an_expired_lease_as_uncertain() {
         let (r_native, _) = connect(&p, &tenant, &native, &a_native, None).await;
         let now = clock.now();
         let j_none = p
-            .enqueue(&tenant, &target("a", &a_none.id, "x1", now), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target(&store, &tenant, &a_none.id, "x1", now).await,
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         let j_native = p
-            .enqueue(&tenant, &target("b", &a_native.id, "x2", now), &Actor::Cli)
+            .enqueue(
+                &tenant,
+                &target(&store, &tenant, &a_native.id, "x2", now).await,
+                &Actor::Cli,
+            )
             .await
             .unwrap();
         // A worker claims both and dies before sending anything.
@@ -461,12 +482,7 @@ async fn credentials_are_sealed_bound_and_refreshed_once() {
         for i in 0..6 {
             p1.enqueue(
                 &tenant,
-                &target(
-                    &format!("r{i}"),
-                    &a.id,
-                    &format!("refresh {i}"),
-                    clock.now(),
-                ),
+                &target(&store, &tenant, &a.id, &format!("refresh {i}"), clock.now()).await,
                 &Actor::Cli,
             )
             .await
@@ -501,7 +517,7 @@ async fn credentials_are_sealed_bound_and_refreshed_once() {
         let jb = p1
             .enqueue(
                 &tenant,
-                &target("moved", &b.id, "moved", clock.now()),
+                &target(&store, &tenant, &b.id, "moved", clock.now()).await,
                 &Actor::Cli,
             )
             .await

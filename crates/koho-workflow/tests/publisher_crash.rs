@@ -183,13 +183,19 @@ impl World {
             .join(";")
     }
 
-    async fn enqueue(&self, id: &str, account: usize, text: &str) {
+    async fn enqueue(&self, _id: &str, account: usize, text: &str) {
         let now = wall_ms();
         self.enqueuer
             .enqueue(
                 &self.tenant,
                 &ApprovedTarget {
-                    post_target_id: id.into(),
+                    post_target_id: post_target(
+                        &self.store,
+                        &self.tenant,
+                        &self.accounts[account].1,
+                        text,
+                    )
+                    .await,
                     account_id: self.accounts[account].1.clone(),
                     text: text.into(),
                     images: vec![],
@@ -237,14 +243,18 @@ impl World {
             let n = self.stored(&j.body);
             match j.state {
                 JobState::Published => {
-                    assert_eq!(n, 1, "{} published but stored {n} times", j.post_target_id);
+                    assert_eq!(
+                        n, 1,
+                        "{:?} published but stored {n} times",
+                        j.post_target_id
+                    );
                     published += 1;
                 }
                 JobState::Unconfirmed => {
-                    assert!(n <= 1, "{} stored {n} times", j.post_target_id);
+                    assert!(n <= 1, "{:?} stored {n} times", j.post_target_id);
                     unconfirmed += 1;
                 }
-                other => panic!("{} ended {other}: {:?}", j.post_target_id, j.last_error),
+                other => panic!("{:?} ended {other}: {:?}", j.post_target_id, j.last_error),
             }
         }
         let mut r = self.store.read(&self.tenant).await.unwrap();

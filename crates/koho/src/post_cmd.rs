@@ -10,8 +10,8 @@ use koho_store::{AccountId, Person, PostId, PostKind, PostState, RequestId};
 use koho_workflow::Workflow;
 use koho_workflow::posts::state::{post_state_label, target_state_label};
 use koho_workflow::posts::{
-    CorrectionDraft, ExceptionChoice, FeedInfo, PostDraft, PostEdit, PostError, PostView,
-    render_atom, tz,
+    CorrectionDraft, ExceptionChoice, FeedInfo, ImageUpload, PostDraft, PostEdit, PostError,
+    PostView, render_atom, tz,
 };
 
 use crate::config::Config;
@@ -32,6 +32,46 @@ pub enum ArchiveFormat {
     Text,
     Json,
     Atom,
+}
+
+/// Images of a post: files, each with its alt text (in the same order).
+#[derive(Args, Clone, Debug, Default)]
+pub struct ImageArgs {
+    /// 添付する画像（JPEG・PNG・WebP、複数可）。位置情報などは保存前に削除し、事前チェックで確認する
+    #[arg(long = "image", value_name = "PATH")]
+    images: Vec<String>,
+    /// 画像の代替テキスト（--image と同じ順に指定）。対応する媒体では必須
+    #[arg(long = "alt", value_name = "TEXT")]
+    alts: Vec<String>,
+}
+
+fn read_images(a: &ImageArgs) -> CliResult<Vec<ImageUpload>> {
+    if a.alts.len() > a.images.len() {
+        return Err(CliError::input(
+            "CLI_BAD_ARGUMENT",
+            format!(
+                "--alt が {} 個ありますが、--image は {} 個です（--alt は画像と同じ順に、画像の数まで指定します）",
+                a.alts.len(),
+                a.images.len()
+            ),
+            "more --alt than --image",
+        ));
+    }
+    a.images
+        .iter()
+        .enumerate()
+        .map(|(i, path)| {
+            let bytes = crate::load::read_bytes(path)?;
+            let name = std::path::Path::new(path)
+                .file_name()
+                .map_or_else(|| path.clone(), |n| n.to_string_lossy().into_owned());
+            Ok(ImageUpload {
+                name,
+                bytes,
+                alt_text: a.alts.get(i).cloned(),
+            })
+        })
+        .collect()
 }
 
 /// The text of a post: inline or from a file (`-` reads standard input).
@@ -59,6 +99,8 @@ pub enum PostCmd {
         accounts: Vec<String>,
         #[command(flatten)]
         text: TextArgs,
+        #[command(flatten)]
+        images: ImageArgs,
         /// ガイドラインが承認を求める事項（美祢市 第4-6 の official-view など）
         #[arg(long = "matter")]
         matters: Vec<String>,
@@ -81,6 +123,12 @@ pub enum PostCmd {
         actor: String,
         #[command(flatten)]
         text: TextArgs,
+        /// 画像を差し替える（指定しなければ前の版の画像を引き継ぐ）
+        #[command(flatten)]
+        images: ImageArgs,
+        /// 画像をすべて外す
+        #[arg(long, conflicts_with = "images")]
+        no_images: bool,
         /// 訂正のお詫びの文
         #[arg(long)]
         apology: Option<String>,
@@ -156,6 +204,8 @@ pub enum PostCmd {
         actor: String,
         #[command(flatten)]
         text: TextArgs,
+        #[command(flatten)]
+        images: ImageArgs,
         #[arg(long)]
         apology: Option<String>,
     },
@@ -324,6 +374,19 @@ fn show_text(wf: &Workflow, v: &PostView) -> String {
     if let Some(a) = &v.version.apology {
         s.push_str(&format!("お詫び:\n{a}\n"));
     }
+    for (i, img) in v.images.iter().enumerate() {
+        s.push_str(&format!(
+            "画像 {}: {}（{} バイト）{}\n",
+            i + 1,
+            img.alt_text.as_deref().unwrap_or("代替テキストなし"),
+            img.bytes.len(),
+            if img.has_gps {
+                " 元の画像に位置情報あり（削除して保存）"
+            } else {
+                ""
+            }
+        ));
+    }
     s.push_str("投稿先:\n");
     for t in &v.targets {
         s.push_str(&format!(
@@ -401,6 +464,7 @@ async fn dispatch(wf: &Workflow, cmd: PostCmd) -> CliResult<u8> {
             actor: a,
             accounts: keys,
             text,
+            images,
             matters,
             share_category,
             share_url,
@@ -409,6 +473,7 @@ async fn dispatch(wf: &Workflow, cmd: PostCmd) -> CliResult<u8> {
         } => {
             let p = actor(wf, &a).await?;
             let (body, variants) = read_text(&text)?;
+            let images = read_images(&images)?;
             let publish_at = match at {
                 Some(s) => Some(when(wf, &s)?),
                 None => None,
@@ -426,6 +491,7 @@ async fn dispatch(wf: &Workflow, cmd: PostCmd) -> CliResult<u8> {
                 share_category,
                 share_url,
                 publish_at,
+                images,
             };
             let v = wf.draft_post(&draft, &p.id, now).await.map_err(pe)?;
             match format {
@@ -437,16 +503,26 @@ async fn dispatch(wf: &Workflow, cmd: PostCmd) -> CliResult<u8> {
             post,
             actor: a,
             text,
+            images,
+            no_images,
             apology,
         } => {
             let p = actor(wf, &a).await?;
             let (body, variants) = read_text(&text)?;
+            let images = if no_images {
+                Some(Vec::new())
+            } else if images.images.is_empty() && images.alts.is_empty() {
+                None
+            } else {
+                Some(read_images(&images)?)
+            };
             let edit = PostEdit {
                 body,
                 apology,
                 variants,
                 accounts: None,
                 matters: None,
+                images,
             };
             let v = wf
                 .edit_post(&post_id(&post), &edit, &p.id, now)
@@ -570,10 +646,12 @@ async fn dispatch(wf: &Workflow, cmd: PostCmd) -> CliResult<u8> {
             post,
             actor: a,
             text,
+            images,
             apology,
         } => {
             let p = actor(wf, &a).await?;
             let (body, variants) = read_text(&text)?;
+            let images = read_images(&images)?;
             let v = wf
                 .correct_post(
                     &post_id(&post),
@@ -581,6 +659,7 @@ async fn dispatch(wf: &Workflow, cmd: PostCmd) -> CliResult<u8> {
                         body,
                         apology,
                         variants,
+                        images,
                     },
                     &p.id,
                     now,

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use clap::Subcommand;
 use koho_guideline::Platform;
 use koho_workflow::credentials::CredentialKey;
-use koho_workflow::publisher::{Connectors, Publisher, PublisherConfig, SystemClock};
+use koho_workflow::publisher::{
+    Connectors, GuidelineResolver, Publisher, PublisherConfig, SystemClock,
+};
 
 use crate::account_cmd::Format;
 use crate::config::Config;
@@ -49,6 +51,29 @@ fn publish_err(e: &koho_workflow::publisher::PublishError) -> CliError {
             exit: 3,
             ..CliError::input(other.code(), other.ja(), other.to_string())
         },
+    }
+}
+
+/// Finds each municipality's guideline as every other command does: a built-in preset, or
+/// the file `koho municipality create --guideline FILE` installed in the data directory.
+/// Parsed once per id for the life of the process.
+#[derive(Default)]
+struct CliGuidelines {
+    parsed: std::sync::Mutex<std::collections::HashMap<String, koho_guideline::Guideline>>,
+}
+
+impl GuidelineResolver for CliGuidelines {
+    fn guideline(&self, id: &str) -> Result<koho_guideline::Guideline, String> {
+        if let Ok(cache) = self.parsed.lock()
+            && let Some(g) = cache.get(id)
+        {
+            return Ok(g.clone());
+        }
+        let g = crate::load::guideline(id).map_err(|e| e.en)?;
+        if let Ok(mut cache) = self.parsed.lock() {
+            cache.insert(id.to_owned(), g.clone());
+        }
+        Ok(g)
     }
 }
 
@@ -116,12 +141,20 @@ pub fn run(cmd: &PublisherCmd) -> CliResult<u8> {
                 let config = PublisherConfig::new(PublisherConfig::process_owner());
                 let publisher =
                     Publisher::new(store, connectors, key, Arc::new(SystemClock), config)
-                        .map_err(|e| publish_err(&e))?;
+                        .map_err(|e| publish_err(&e))?
+                        .with_guidelines(Arc::new(CliGuidelines::default()));
                 if once {
                     let r = publisher.run_once().await.map_err(|e| publish_err(&e))?;
                     out(&format!(
-                        "処理 {} 件: 公開 {}、再試行待ち {}、要確認 {}、期限切れ {}、失敗 {}\n",
-                        r.claimed, r.published, r.retried, r.unconfirmed, r.missed, r.failed
+                        "キュー投入 {} 件、処理 {} 件: 公開 {}、再試行待ち {}、要確認 {}、期限切れ {}、失敗 {}、訂正前の投稿の削除 {}\n",
+                        r.queued,
+                        r.claimed,
+                        r.published,
+                        r.retried,
+                        r.unconfirmed,
+                        r.missed,
+                        r.failed,
+                        r.deleted
                     ))?;
                     return Ok(0);
                 }

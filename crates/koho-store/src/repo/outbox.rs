@@ -9,7 +9,7 @@ use sqlx::any::AnyRow;
 
 use super::{Access, ReadWrite, RefTable, RowExt, ensure_ref, flag, repository, required};
 use crate::error::{Result, StoreError, on};
-use crate::ids::{AccountId, AlertId, MunicipalityId, PublishJobId, Tenant};
+use crate::ids::{AccountId, AlertId, MunicipalityId, PostTargetId, PublishJobId, Tenant};
 use crate::model::{Actor, now_ms};
 
 const JOB: &str = "publish job";
@@ -200,8 +200,9 @@ fn media_json(media: &[JobMedia]) -> Result<String> {
 #[derive(Clone, Debug)]
 pub struct NewPublishJob {
     pub account_id: AccountId,
-    /// The approved post target this job publishes (opaque here; one job per target).
-    pub post_target_id: String,
+    /// The approved post target this job publishes (one job per target); `None` for a job
+    /// that publishes no post target (an emergency broadcast).
+    pub post_target_id: Option<PostTargetId>,
     pub kind: JobKind,
     /// Groups the jobs of one emergency broadcast.
     pub broadcast_id: Option<String>,
@@ -222,7 +223,7 @@ pub struct PublishJob {
     pub id: PublishJobId,
     pub municipality_id: MunicipalityId,
     pub account_id: AccountId,
-    pub post_target_id: String,
+    pub post_target_id: Option<PostTargetId>,
     pub kind: JobKind,
     pub broadcast_id: Option<String>,
     /// Higher first: emergency posts jump the queue.
@@ -290,7 +291,7 @@ fn job_from_row(row: &AnyRow) -> Result<PublishJob> {
         id: PublishJobId::from(row.text("id")?),
         municipality_id: MunicipalityId::from(row.text("municipality_id")?),
         account_id: AccountId::from(row.text("account_id")?),
-        post_target_id: row.text("post_target_id")?,
+        post_target_id: row.opt_text("post_target_id")?.map(PostTargetId::from),
         kind: row.parsed("kind")?,
         broadcast_id: row.opt_text("broadcast_id")?,
         priority: row.int("priority")?,
@@ -342,14 +343,17 @@ impl<A: Access> PublishJobs<'_, A> {
     }
 
     /// The job of one post target, if it was enqueued.
-    pub async fn get_by_target(&mut self, post_target_id: &str) -> Result<Option<PublishJob>> {
+    pub async fn get_by_target(
+        &mut self,
+        post_target_id: &PostTargetId,
+    ) -> Result<Option<PublishJob>> {
         let row = sqlx::query(concat!(
             "SELECT ",
             job_cols!(),
             " FROM publish_jobs WHERE municipality_id = $1 AND post_target_id = $2"
         ))
         .bind(self.tenant.as_str())
-        .bind(post_target_id)
+        .bind(post_target_id.as_str())
         .fetch_optional(&mut *self.conn)
         .await?;
         row.as_ref().map(job_from_row).transpose()
@@ -402,6 +406,26 @@ impl<A: Access> PublishJobs<'_, A> {
         rows.iter().map(job_from_row).collect()
     }
 
+    /// Finished jobs whose post target still says `queued`: the outcome was written but the
+    /// target did not follow (the publisher that wrote it could not update the target).
+    /// The next round brings the target in line.
+    pub async fn finished_with_queued_target(&mut self, limit: i64) -> Result<Vec<PublishJob>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            job_cols!(),
+            " FROM publish_jobs WHERE municipality_id = $1
+                AND state IN ('published', 'unconfirmed', 'missed', 'failed', 'cancelled')
+                AND post_target_id IN (SELECT t.id FROM post_targets t
+                    WHERE t.municipality_id = $1 AND t.state = 'queued')
+              ORDER BY finished_at, id LIMIT $2"
+        ))
+        .bind(self.tenant.as_str())
+        .bind(limit)
+        .fetch_all(&mut *self.conn)
+        .await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
     /// How many jobs are in each state.
     pub async fn count_by_state(&mut self) -> Result<Vec<(JobState, i64)>> {
         let rows = sqlx::query(
@@ -428,7 +452,17 @@ impl PublishJobs<'_, ReadWrite> {
             new.account_id.as_str(),
         )
         .await?;
-        required("post_target_id", &new.post_target_id)?;
+        if let Some(target) = &new.post_target_id {
+            let found =
+                sqlx::query("SELECT 1 FROM post_targets WHERE municipality_id = $1 AND id = $2")
+                    .bind(self.tenant.as_str())
+                    .bind(target.as_str())
+                    .fetch_optional(&mut *self.conn)
+                    .await?;
+            if found.is_none() {
+                return Err(StoreError::not_found("post target", target.as_str()));
+            }
+        }
         required("idempotency_key", &new.idempotency_key)?;
         if new.body.trim().is_empty() && new.media.is_empty() {
             return Err(StoreError::invalid("body", "a post needs text or an image"));
@@ -453,7 +487,7 @@ impl PublishJobs<'_, ReadWrite> {
         .bind(id.as_str())
         .bind(self.tenant.as_str())
         .bind(new.account_id.as_str())
-        .bind(new.post_target_id.trim())
+        .bind(new.post_target_id.as_ref().map(PostTargetId::as_str))
         .bind(new.kind.as_str())
         .bind(new.broadcast_id.as_deref())
         .bind(priority)

@@ -5,7 +5,9 @@
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::{Access, ReadWrite, RefTable, RowExt, ensure_opt_ref, ensure_ref, repository, to_json};
+use super::{
+    Access, ReadWrite, RefTable, RowExt, ensure_opt_ref, ensure_ref, flag, repository, to_json,
+};
 use crate::error::{Result, StoreError, on};
 use crate::ids::{
     AccountId, DepartmentId, MunicipalityId, NotificationId, PersonId, PostDecisionId, PostId,
@@ -14,8 +16,8 @@ use crate::ids::{
 use crate::model::now_ms;
 use crate::post_model::{
     DepartmentRequest, NewDepartmentRequest, NewNotification, NewPost, NewPostDecision,
-    NewPostHocReport, NewPostVersion, Notification, Post, PostDecision, PostHocReport, PostState,
-    PostTarget, PostVersion, TargetState,
+    NewPostHocReport, NewPostImage, NewPostVersion, Notification, Post, PostDecision,
+    PostHocReport, PostImage, PostState, PostTarget, PostVersion, TargetState,
 };
 
 repository!(
@@ -40,6 +42,12 @@ macro_rules! target_cols {
     () => {
         "id, municipality_id, post_id, account_id, state, publish_at, remote_id, remote_url, \
          published_at, last_error, attempts, created_at, updated_at, row_version"
+    };
+}
+macro_rules! image_cols {
+    () => {
+        "id, municipality_id, post_id, version, position, mime, alt_text, has_gps, sha256, \
+         bytes, created_at"
     };
 }
 macro_rules! decision_cols {
@@ -124,6 +132,59 @@ fn target_row(r: &AnyRow) -> Result<PostTarget> {
         updated_at: r.int("updated_at")?,
         row_version: r.int("row_version")?,
     })
+}
+
+fn image_row(r: &AnyRow) -> Result<PostImage> {
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(r.text("bytes")?)
+        .map_err(|e| StoreError::invalid("post image bytes", e.to_string()))?;
+    Ok(PostImage {
+        id: r.text("id")?,
+        post_id: PostId::from(r.text("post_id")?),
+        version: r.int("version")?,
+        position: r.int("position")?,
+        mime: r.text("mime")?,
+        alt_text: r.opt_text("alt_text")?,
+        has_gps: r.flag("has_gps")?,
+        sha256: r.text("sha256")?,
+        bytes,
+        created_at: r.int("created_at")?,
+    })
+}
+
+/// Images per post version: enough for any platform (Instagram and Facebook take 10).
+pub const MAX_POST_IMAGES: usize = 10;
+/// Bytes per image, before base64 (platform limits are lower; this guards the database).
+pub const MAX_POST_IMAGE_BYTES: usize = 16 * 1024 * 1024;
+
+fn check_image(i: usize, img: &NewPostImage) -> Result<()> {
+    if !matches!(img.mime.as_str(), "image/jpeg" | "image/png" | "image/webp") {
+        return Err(StoreError::invalid(
+            "image",
+            format!("image {} has unsupported type {}", i + 1, img.mime),
+        ));
+    }
+    if img.bytes.is_empty() || img.bytes.len() > MAX_POST_IMAGE_BYTES {
+        return Err(StoreError::invalid(
+            "image",
+            format!(
+                "image {} is empty or larger than {MAX_POST_IMAGE_BYTES} bytes",
+                i + 1
+            ),
+        ));
+    }
+    if img
+        .alt_text
+        .as_ref()
+        .is_some_and(|a| a.chars().count() > 1_500)
+    {
+        return Err(StoreError::invalid(
+            "alt_text",
+            format!("alt text of image {} is longer than 1500 characters", i + 1),
+        ));
+    }
+    Ok(())
 }
 
 fn decision_row(r: &AnyRow) -> Result<PostDecision> {
@@ -329,6 +390,43 @@ impl<A: Access> Posts<'_, A> {
         .fetch_all(&mut *self.conn)
         .await?;
         rows.iter().map(version_row).collect()
+    }
+
+    /// The images of version `version` of a post, in order.
+    pub async fn images(&mut self, post: &PostId, version: i64) -> Result<Vec<PostImage>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            image_cols!(),
+            " FROM post_images WHERE municipality_id = $1 AND post_id = $2 AND version = $3
+              ORDER BY position"
+        ))
+        .bind(self.tenant.as_str())
+        .bind(post.as_str())
+        .bind(version)
+        .fetch_all(&mut *self.conn)
+        .await?;
+        rows.iter().map(image_row).collect()
+    }
+
+    /// Targets in `state`, oldest first, at most `limit` (uses the `post_targets_due` index:
+    /// no scan over every post).
+    pub async fn targets_in_state(
+        &mut self,
+        state: TargetState,
+        limit: i64,
+    ) -> Result<Vec<PostTarget>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            target_cols!(),
+            " FROM post_targets WHERE municipality_id = $1 AND state = $2
+              ORDER BY updated_at, id LIMIT $3"
+        ))
+        .bind(self.tenant.as_str())
+        .bind(state.as_str())
+        .bind(limit)
+        .fetch_all(&mut *self.conn)
+        .await?;
+        rows.iter().map(target_row).collect()
     }
 
     /// One target.
@@ -581,6 +679,15 @@ impl Posts<'_, ReadWrite> {
     /// Adds the next version of a post's text and makes it the post's current version.
     pub async fn add_version(&mut self, new: &NewPostVersion) -> Result<PostVersion> {
         checked_text("body", &new.body, 100_000)?;
+        if new.images.len() > MAX_POST_IMAGES {
+            return Err(StoreError::invalid(
+                "images",
+                format!("more than {MAX_POST_IMAGES} images"),
+            ));
+        }
+        for (i, img) in new.images.iter().enumerate() {
+            check_image(i, img)?;
+        }
         ensure_own(
             self.conn,
             self.tenant,
@@ -624,6 +731,34 @@ impl Posts<'_, ReadWrite> {
         .execute(&mut *self.conn)
         .await
         .map_err(on("post version"))?;
+        let now = now_ms();
+        for (position, img) in new.images.iter().enumerate() {
+            use base64::Engine as _;
+            sqlx::query(concat!(
+                "INSERT INTO post_images (",
+                image_cols!(),
+                ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+            ))
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(self.tenant.as_str())
+            .bind(new.post_id.as_str())
+            .bind(next)
+            .bind(i64::try_from(position).unwrap_or(i64::MAX))
+            .bind(&img.mime)
+            .bind(
+                img.alt_text
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty()),
+            )
+            .bind(flag(img.has_gps))
+            .bind(crate::audit::sha256_hex(&img.bytes))
+            .bind(base64::engine::general_purpose::STANDARD.encode(&img.bytes))
+            .bind(now)
+            .execute(&mut *self.conn)
+            .await
+            .map_err(on("post image"))?;
+        }
         sqlx::query("UPDATE posts SET version = $3 WHERE municipality_id = $1 AND id = $2")
             .bind(self.tenant.as_str())
             .bind(new.post_id.as_str())

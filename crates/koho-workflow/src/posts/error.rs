@@ -84,6 +84,16 @@ pub enum PostError {
     RequestDecided { id: String },
     #[error("post-hoc report of post {post} was already acknowledged")]
     AlreadyAcknowledged { post: String },
+    #[error("image {} cannot be read: {detail}", index + 1)]
+    BadImage { index: usize, detail: String },
+    #[error("image {} has no alt text, which {platform} shows to screen-reader users", index + 1)]
+    AltTextRequired { index: usize, platform: String },
+    #[error("{count} images, but {platform} takes at most {max}")]
+    TooManyImages {
+        count: usize,
+        max: usize,
+        platform: String,
+    },
     #[error("invalid {field}: {en}")]
     Invalid {
         field: &'static str,
@@ -131,6 +141,9 @@ impl PostError {
             PostError::TimeZone(_) => "POST_TIME_ZONE",
             PostError::RequestDecided { .. } => "POST_REQUEST_DECIDED",
             PostError::AlreadyAcknowledged { .. } => "POST_ALREADY_ACKNOWLEDGED",
+            PostError::BadImage { .. } => "POST_BAD_IMAGE",
+            PostError::AltTextRequired { .. } => "POST_ALT_TEXT_REQUIRED",
+            PostError::TooManyImages { .. } => "POST_TOO_MANY_IMAGES",
             PostError::Invalid { .. } => "POST_INVALID",
             PostError::Workflow(e) => e.code(),
         }
@@ -269,6 +282,19 @@ impl PostError {
             PostError::AlreadyAcknowledged { post } => {
                 format!("投稿 {post} の事後報告は既に了承されています")
             }
+            PostError::BadImage { index, .. } => format!(
+                "{}枚目の画像を読み取れません。JPEG・PNG・WebP の画像を添付してください",
+                index + 1
+            ),
+            PostError::AltTextRequired { index, platform } => format!(
+                "{}枚目の画像に代替テキスト（画像の説明）がありません。{platform} では代替テキストが画面読み上げで伝えられるため、画像の内容を説明する文を入力してください",
+                index + 1
+            ),
+            PostError::TooManyImages {
+                count,
+                max,
+                platform,
+            } => format!("画像が {count} 枚あります。{platform} に添付できるのは {max} 枚までです"),
             PostError::Invalid { ja, .. } => ja.clone(),
             PostError::Workflow(e) => e.ja(),
         }

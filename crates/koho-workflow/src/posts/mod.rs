@@ -11,6 +11,7 @@
 
 pub mod archive;
 pub mod error;
+pub mod images;
 pub mod rules;
 pub mod state;
 pub mod tz;
@@ -21,9 +22,9 @@ use koho_guideline::{OriginalHandling, RoleKind};
 use koho_store::{
     AccountId, AccountState, Actor, DecisionKind, DepartmentId, DepartmentRequest, NewAuditEntry,
     NewDepartmentRequest, NewNotification, NewPost, NewPostDecision, NewPostHocReport,
-    NewPostVersion, Notification, OfficialAccount, Person, PersonId, Post, PostDecision,
-    PostHocReport, PostId, PostKind, PostState, PostTarget, PostTargetId, PostVersion, RequestId,
-    RequestStatus, Role, StoreError, Subject, TargetState, Tx,
+    NewPostImage, NewPostVersion, Notification, OfficialAccount, Person, PersonId, Post,
+    PostDecision, PostHocReport, PostId, PostImage, PostKind, PostState, PostTarget, PostTargetId,
+    PostVersion, RequestId, RequestStatus, Role, StoreError, Subject, TargetState, Tx,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -35,6 +36,7 @@ use crate::time::DAY_MS;
 
 pub use archive::{ArchiveEntry, ArchiveLink, ArchiveRef, FeedInfo, render_atom};
 pub use error::{BlockingFinding, PostError};
+pub use images::{ImageUpload, platform_limits};
 pub use rules::{Clearance, DEFAULT_MISSED_AFTER_MINUTES, clearance};
 pub use state::{PostAction, next_post_state, next_target_state};
 
@@ -63,6 +65,8 @@ pub struct PostDraft {
     pub share_url: Option<String>,
     /// When to publish (Unix ms); `None`: as soon as it is cleared.
     pub publish_at: Option<i64>,
+    /// Images, in order (checked, and stored without location metadata).
+    pub images: Vec<ImageUpload>,
 }
 
 /// A change to a post's text or accounts: a new version, checked again.
@@ -75,6 +79,8 @@ pub struct PostEdit {
     pub accounts: Option<Vec<AccountId>>,
     /// `None` keeps the matters.
     pub matters: Option<Vec<String>>,
+    /// `None` keeps the images of the current version; `Some` replaces them.
+    pub images: Option<Vec<ImageUpload>>,
 }
 
 /// A correction of a published post.
@@ -83,6 +89,7 @@ pub struct CorrectionDraft {
     pub body: String,
     pub apology: Option<String>,
     pub variants: BTreeMap<String, String>,
+    pub images: Vec<ImageUpload>,
 }
 
 /// An exception chosen at submission, with the reason recorded (高鍋町 3.8).
@@ -109,6 +116,8 @@ pub struct PostView {
     pub post: Post,
     pub state_label: &'static str,
     pub version: PostVersion,
+    /// The current version's images (by digest; the bytes stay in the store).
+    pub images: Vec<PostImage>,
     pub targets: Vec<TargetView>,
     pub decisions: Vec<PostDecision>,
     pub report: Option<PostHocReport>,
@@ -130,6 +139,42 @@ pub struct DueTarget {
     pub share_url: Option<String>,
     /// For a correction: the original's id on this account's platform.
     pub corrects_remote_id: Option<String>,
+    /// The version's images, stripped of location metadata.
+    pub images: Vec<PostImage>,
+    /// Published under the guideline's emergency exception (a post-hoc report is due):
+    /// it goes out ahead of everything else.
+    pub emergency: bool,
+    /// Not before this time (Unix ms): the target's time.
+    pub not_before: i64,
+    /// Not after this time: `missed_after_minutes` after the target's time.
+    pub deadline: i64,
+}
+
+/// How a publish job ended, as its post target records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TargetOutcome {
+    Published {
+        remote_id: String,
+        url: Option<String>,
+    },
+    /// Refused for good by the platform (or out of attempts).
+    Failed { error: String },
+    /// It may or may not be public: a person must look before re-posting.
+    Unconfirmed { detail: String },
+    /// Not sent within the guideline's window: never published late.
+    Missed,
+}
+
+impl TargetOutcome {
+    /// The target state this outcome leads to.
+    pub fn state(&self) -> TargetState {
+        match self {
+            TargetOutcome::Published { .. } => TargetState::Published,
+            TargetOutcome::Failed { .. } => TargetState::Failed,
+            TargetOutcome::Unconfirmed { .. } => TargetState::Unconfirmed,
+            TargetOutcome::Missed => TargetState::Missed,
+        }
+    }
 }
 
 /// What [`Workflow::sweep_posts`] did.
@@ -417,6 +462,7 @@ impl Workflow {
     async fn view_in(&self, tx: &mut Tx, id: &PostId) -> Result<PostView> {
         let post = Self::post_of(tx, id).await?;
         let version = tx.posts().version(&post.id, post.version).await?;
+        let images = tx.posts().images(&post.id, post.version).await?;
         let targets = tx.posts().targets(&post.id).await?;
         let decisions = tx.posts().decisions(&post.id).await?;
         let report = tx.posts().report_for(&post.id).await?;
@@ -440,6 +486,7 @@ impl Workflow {
             blocked: version.error_count > 0 && !overridden,
             post,
             version,
+            images,
             targets: views,
             decisions,
             report,
@@ -545,6 +592,7 @@ impl Workflow {
         let person = Self::person_of(&mut tx, by).await?;
         let accounts = Self::postable_accounts(&mut tx, &draft.accounts).await?;
         self.require_author(&person, &accounts)?;
+        let images = images::prepare(&draft.images, &Self::platforms(&accounts))?;
         let checked = rules::run_checker(
             g,
             &draft.body,
@@ -552,6 +600,7 @@ impl Workflow {
             &variants,
             &Self::platforms(&accounts),
             &self.history(&mut tx, &accounts, now, None).await?,
+            &images.facts,
         )?;
         let post = tx
             .posts()
@@ -575,6 +624,7 @@ impl Workflow {
             variants,
             &checked,
             &person,
+            images.store,
         )
         .await?;
         for a in &accounts {
@@ -607,6 +657,7 @@ impl Workflow {
         variants: Value,
         checked: &rules::CheckOutcome,
         person: &Person,
+        images: Vec<NewPostImage>,
     ) -> Result<PostVersion> {
         Ok(tx
             .posts()
@@ -618,6 +669,7 @@ impl Workflow {
                 diagnostics: checked.json.clone(),
                 error_count: i64::try_from(checked.blocking.len()).unwrap_or(i64::MAX),
                 author_id: person.id.clone(),
+                images,
             })
             .await?)
     }
@@ -667,6 +719,13 @@ impl Workflow {
         let history = self
             .history(&mut tx, &accounts, now, Some(&post.id))
             .await?;
+        let images = match &edit.images {
+            Some(uploads) => images::prepare(uploads, &Self::platforms(&accounts))?,
+            None => images::carry_over(
+                &tx.posts().images(&post.id, post.version).await?,
+                &Self::platforms(&accounts),
+            )?,
+        };
         let checked = rules::run_checker(
             g,
             &edit.body,
@@ -674,10 +733,18 @@ impl Workflow {
             &variants,
             &Self::platforms(&accounts),
             &history,
+            &images.facts,
         )?;
         let was_approved = post.state == PostState::Approved;
         self.write_version(
-            &mut tx, &post, &edit.body, apology, variants, &checked, &person,
+            &mut tx,
+            &post,
+            &edit.body,
+            apology,
+            variants,
+            &checked,
+            &person,
+            images.store,
         )
         .await?;
         post = Self::post_of(&mut tx, id).await?;
@@ -1357,19 +1424,29 @@ impl Workflow {
             summary.expired.push(post.id);
         }
 
+        // Scheduled targets nobody queued in time (no publisher ran). A queued target is
+        // its publish job's business: the job is marked missed at its deadline and the
+        // target follows it.
         let cutoff = now - rules::missed_after_ms(g) - 1;
         let late: Vec<PostTarget> = {
             let mut r = self.store().read(self.tenant()).await?;
-            let mut v = r
-                .posts()
+            r.posts()
                 .targets_timed(TargetState::Scheduled, cutoff)
-                .await?;
-            v.extend(r.posts().targets_timed(TargetState::Failed, cutoff).await?);
-            v
+                .await?
         };
         for t in late {
-            self.mark_missed(&t.id, now, &Actor::System).await?;
-            summary.missed.push(t.id);
+            let mut tx = self.begin_tx().await?;
+            match self.missed_in(&mut tx, &t, &Actor::System).await {
+                Ok(_) => {
+                    tx.commit().await?;
+                    summary.missed.push(t.id);
+                }
+                // A publisher queued it (or a person changed it) since it was read.
+                Err(PostError::Workflow(WorkflowError::Store(StoreError::Stale { .. }))) => {
+                    tx.rollback().await?;
+                }
+                Err(e) => return Err(e),
+            }
         }
 
         let open: Vec<PostHocReport> = {
@@ -1438,7 +1515,8 @@ impl Workflow {
     /// Cleared targets whose time has come and whose window has not passed, earliest first.
     pub async fn due_targets(&self, now: i64) -> Result<Vec<DueTarget>> {
         let g = self.guideline();
-        let earliest = now - rules::missed_after_ms(g);
+        let window = rules::missed_after_ms(g);
+        let earliest = now - window;
         let mut r = self.store().read(self.tenant()).await?;
         let targets = r.posts().targets_timed(TargetState::Scheduled, now).await?;
         let mut out = Vec::new();
@@ -1451,6 +1529,7 @@ impl Workflow {
                 continue;
             }
             let version = r.posts().version(&post.id, post.version).await?;
+            let images = r.posts().images(&post.id, post.version).await?;
             let account = r.accounts().get(&t.account_id).await?;
             let platform = account.fields.platform.to_string();
             let corrects_remote_id = match &post.corrects_post_id {
@@ -1463,6 +1542,13 @@ impl Workflow {
                     .and_then(|o| o.remote_id),
                 None => None,
             };
+            let emergency = post.exception_id.as_deref().is_some_and(|id| {
+                g.post_approval
+                    .exceptions
+                    .iter()
+                    .any(|e| e.id == id && e.post_hoc_report_to.is_some())
+            });
+            let not_before = t.publish_at.unwrap_or(now);
             out.push(DueTarget {
                 text: rules::text_for(
                     &version.body,
@@ -1475,6 +1561,10 @@ impl Workflow {
                 share_url: post.share_url.clone(),
                 account,
                 corrects_remote_id,
+                images,
+                emergency,
+                not_before,
+                deadline: not_before.saturating_add(window),
                 target: t,
             });
         }
@@ -1482,36 +1572,32 @@ impl Workflow {
     }
 
     /// Published originals a correction asked to delete: the publisher deletes them and
-    /// calls [`Workflow::record_deleted`].
+    /// calls [`Workflow::record_deleted`]. Read by state (the `post_targets_due` index),
+    /// not by walking every post.
     pub async fn pending_retractions(&self) -> Result<Vec<PostTarget>> {
         let mut r = self.store().read(self.tenant()).await?;
-        let mut out = Vec::new();
-        for p in r.posts().list(None).await? {
-            for t in r.posts().targets(&p.id).await? {
-                if t.state == TargetState::Retracting {
-                    out.push(t);
-                }
-            }
-        }
-        Ok(out)
+        Ok(r.posts()
+            .targets_in_state(TargetState::Retracting, 500)
+            .await?)
     }
 
-    async fn move_target(
+    /// Moves `current` — the target as the caller read it — to `to` in `tx`, with an audit
+    /// entry citing the clause. `STORE_STALE` when the target changed since it was read, so
+    /// two processes acting on the same read never both move it.
+    async fn move_target_in(
         &self,
-        id: &PostTargetId,
+        tx: &mut Tx,
+        current: &PostTarget,
         by: &Actor,
         to: TargetState,
         action: &str,
         change: impl FnOnce(&mut PostTarget),
-    ) -> Result<(Tx, Post, PostTarget)> {
-        let mut tx = self.begin_tx().await?;
-        let t = Self::target_of(&mut tx, id).await?;
-        let before = t.clone();
-        let mut next = t.clone();
-        next.state = next_target_state(t.state, to)?;
+    ) -> Result<(Post, PostTarget)> {
+        let mut next = current.clone();
+        next.state = next_target_state(current.state, to)?;
         change(&mut next);
         let next = tx.posts().update_target(&next).await?;
-        let post = Self::post_of(&mut tx, &next.post_id).await?;
+        let post = Self::post_of(tx, &next.post_id).await?;
         let g = self.guideline();
         let clause = match post.kind {
             PostKind::Correction => g
@@ -1528,17 +1614,62 @@ impl Workflow {
                 next.id.as_str(),
                 clause.as_deref(),
             )
-            .before(&before)?
+            .before(current)?
             .after(&next)?;
         tx.audit().append(&e).await?;
-        Ok((tx, post, next))
+        Ok((post, next))
     }
 
-    /// The publisher sent the post and the platform confirmed it. A correction's first
-    /// publication deletes or marks its original, as the guideline says.
-    pub async fn record_published(
+    /// The publisher takes a due target into its outbox: `scheduled` → `queued`, in the
+    /// caller's transaction — the one that writes the publish job — so a target is queued
+    /// exactly when its job exists. `due` is the target as [`Workflow::due_targets`] read
+    /// it: `STORE_STALE` when it changed since (another publisher queued it, or the post was
+    /// edited or withdrawn), `POST_ILLEGAL_TARGET_TRANSITION` when it is not scheduled.
+    pub async fn queue_target_in(&self, tx: &mut Tx, due: &PostTarget) -> Result<PostTarget> {
+        let (_, t) = self
+            .move_target_in(
+                tx,
+                due,
+                &Actor::System,
+                TargetState::Queued,
+                "post.target.queued",
+                |_| {},
+            )
+            .await?;
+        Ok(t)
+    }
+
+    /// Moves a post target to the outcome of its publish job, in the caller's transaction
+    /// (the one that writes the job's outcome). Idempotent: a target already in that state
+    /// is left alone (`Ok(None)`), so a round that reconciles an outcome written earlier
+    /// changes nothing twice.
+    pub async fn record_outcome_in(
         &self,
+        tx: &mut Tx,
         id: &PostTargetId,
+        outcome: &TargetOutcome,
+        at: i64,
+    ) -> Result<Option<PostTarget>> {
+        let t = Self::target_of(tx, id).await?;
+        if t.state == outcome.state() {
+            return Ok(None);
+        }
+        let done = match outcome {
+            TargetOutcome::Published { remote_id, url } => {
+                self.published_in(tx, &t, remote_id, url.as_deref(), at)
+                    .await?
+            }
+            TargetOutcome::Failed { error } => self.failed_in(tx, &t, error).await?,
+            TargetOutcome::Unconfirmed { detail } => self.unconfirmed_in(tx, &t, detail).await?,
+            TargetOutcome::Missed => self.missed_in(tx, &t, &Actor::System).await?,
+        };
+        Ok(Some(done))
+    }
+
+    async fn published_in(
+        &self,
+        tx: &mut Tx,
+        current: &PostTarget,
         remote_id: &str,
         url: Option<&str>,
         at: i64,
@@ -1549,9 +1680,10 @@ impl Workflow {
             en: "remote id is empty".to_owned(),
         })?;
         let url = clean(url);
-        let (mut tx, post, target) = self
-            .move_target(
-                id,
+        let (post, target) = self
+            .move_target_in(
+                tx,
+                current,
                 &Actor::System,
                 TargetState::Published,
                 "post.target.published",
@@ -1572,8 +1704,10 @@ impl Workflow {
                 OriginalHandling::KeepMarked => TargetState::Corrected,
             };
             let clause = rule.clauses.first().map(String::as_str);
+            // Only the original on the account the correction went out on: a correction
+            // that failed on another account leaves that account's original alone.
             for o in tx.posts().targets(orig).await? {
-                if o.state == TargetState::Published {
+                if o.state == TargetState::Published && o.account_id == target.account_id {
                     let before = o.clone();
                     let mut m = o.clone();
                     m.state = next_target_state(o.state, to)?;
@@ -1592,21 +1726,45 @@ impl Workflow {
                 }
             }
         }
-        tx.commit().await?;
         Ok(target)
     }
 
-    /// The platform refused the post; the publisher may try again within the window.
-    pub async fn record_failed(
+    /// Tells the post's author what happened to it on one account.
+    async fn tell_author(
         &self,
-        id: &PostTargetId,
+        tx: &mut Tx,
+        post: &Post,
+        target: &PostTarget,
+        kind: &str,
+        message: impl FnOnce(&str) -> String,
+    ) -> Result<()> {
+        let g = self.guideline();
+        let author = Self::person_of(tx, &post.author_id).await?;
+        let account = tx.accounts().get(&target.account_id).await?;
+        let on = format!("{} {}", account.fields.platform, account.fields.handle);
+        self.notify_all(
+            tx,
+            &[author],
+            kind,
+            subject::POST,
+            post.id.as_str(),
+            &message(&on),
+            g.post_approval.clauses.first().map(String::as_str),
+        )
+        .await
+    }
+
+    async fn failed_in(
+        &self,
+        tx: &mut Tx,
+        current: &PostTarget,
         error: &str,
-        _at: i64,
     ) -> Result<PostTarget> {
         let error = error.trim().to_owned();
-        let (tx, _, t) = self
-            .move_target(
-                id,
+        let (post, t) = self
+            .move_target_in(
+                tx,
+                current,
                 &Actor::System,
                 TargetState::Failed,
                 "post.target.failed",
@@ -1616,6 +1774,86 @@ impl Workflow {
                 },
             )
             .await?;
+        self.tell_author(tx, &post, &t, "post-failed", |on| {
+            format!("{on} への投稿をプラットフォームが受け付けませんでした。内容を確認し、必要なら新しい投稿として作成してください")
+        })
+        .await?;
+        Ok(t)
+    }
+
+    async fn unconfirmed_in(
+        &self,
+        tx: &mut Tx,
+        current: &PostTarget,
+        detail: &str,
+    ) -> Result<PostTarget> {
+        let detail = detail.trim().to_owned();
+        let (post, t) = self
+            .move_target_in(
+                tx,
+                current,
+                &Actor::System,
+                TargetState::Unconfirmed,
+                "post.target.unconfirmed",
+                |t| {
+                    t.last_error = Some(detail);
+                    t.attempts += 1;
+                },
+            )
+            .await?;
+        self.tell_author(tx, &post, &t, "post-unconfirmed", |on| {
+            format!("{on} への投稿が公開されたか確認できません。再投稿する前に、アカウントで公開済みかどうかを確認してください")
+        })
+        .await?;
+        Ok(t)
+    }
+
+    async fn missed_in(&self, tx: &mut Tx, current: &PostTarget, by: &Actor) -> Result<PostTarget> {
+        let g = self.guideline();
+        let (post, t) = self
+            .move_target_in(
+                tx,
+                current,
+                by,
+                TargetState::Missed,
+                "post.target.missed",
+                |_| {},
+            )
+            .await?;
+        let minutes = rules::missed_after_ms(g) / 60_000;
+        self.tell_author(tx, &post, &t, "post-missed", |on| {
+            format!("{on} への投稿は、予定時刻から {minutes} 分以内に公開できなかったため見送りました（遅れての公開はしません）")
+        })
+        .await?;
+        Ok(t)
+    }
+
+    /// The publisher sent the post and the platform confirmed it. A correction's first
+    /// publication deletes or marks its original, as the guideline says.
+    pub async fn record_published(
+        &self,
+        id: &PostTargetId,
+        remote_id: &str,
+        url: Option<&str>,
+        at: i64,
+    ) -> Result<PostTarget> {
+        let mut tx = self.begin_tx().await?;
+        let t = Self::target_of(&mut tx, id).await?;
+        let t = self.published_in(&mut tx, &t, remote_id, url, at).await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    /// The platform refused the post for good; its author is told.
+    pub async fn record_failed(
+        &self,
+        id: &PostTargetId,
+        error: &str,
+        _at: i64,
+    ) -> Result<PostTarget> {
+        let mut tx = self.begin_tx().await?;
+        let t = Self::target_of(&mut tx, id).await?;
+        let t = self.failed_in(&mut tx, &t, error).await?;
         tx.commit().await?;
         Ok(t)
     }
@@ -1627,60 +1865,79 @@ impl Workflow {
         detail: &str,
         _at: i64,
     ) -> Result<PostTarget> {
-        let detail = detail.trim().to_owned();
-        let (tx, _, t) = self
-            .move_target(
-                id,
-                &Actor::System,
-                TargetState::Unconfirmed,
-                "post.target.unconfirmed",
-                |t| {
-                    t.last_error = Some(detail);
-                    t.attempts += 1;
-                },
-            )
-            .await?;
+        let mut tx = self.begin_tx().await?;
+        let t = Self::target_of(&mut tx, id).await?;
+        let t = self.unconfirmed_in(&mut tx, &t, detail).await?;
         tx.commit().await?;
         Ok(t)
     }
 
     /// Not sent within the window after its time: never published late; the author is told.
-    pub async fn record_missed(&self, id: &PostTargetId, at: i64) -> Result<PostTarget> {
-        self.mark_missed(id, at, &Actor::System).await
-    }
-
-    async fn mark_missed(&self, id: &PostTargetId, _at: i64, by: &Actor) -> Result<PostTarget> {
-        let g = self.guideline();
-        let (mut tx, post, t) = self
-            .move_target(id, by, TargetState::Missed, "post.target.missed", |_| {})
-            .await?;
-        let author = Self::person_of(&mut tx, &post.author_id).await?;
-        let minutes = rules::missed_after_ms(g) / 60_000;
-        self.notify_all(
-            &mut tx,
-            &[author],
-            "post-missed",
-            subject::POST,
-            post.id.as_str(),
-            &format!("予定時刻から {minutes} 分以内に公開できなかったため、投稿を見送りました（遅れての公開はしません）"),
-            g.post_approval.clauses.first().map(String::as_str),
-        )
-        .await?;
+    pub async fn record_missed(&self, id: &PostTargetId, _at: i64) -> Result<PostTarget> {
+        let mut tx = self.begin_tx().await?;
+        let t = Self::target_of(&mut tx, id).await?;
+        let t = self.missed_in(&mut tx, &t, &Actor::System).await?;
         tx.commit().await?;
         Ok(t)
     }
 
     /// The publisher deleted an original that a correction replaced.
     pub async fn record_deleted(&self, id: &PostTargetId, _at: i64) -> Result<PostTarget> {
-        let (tx, _, t) = self
-            .move_target(
-                id,
+        let mut tx = self.begin_tx().await?;
+        let t = Self::target_of(&mut tx, id).await?;
+        if t.state == TargetState::Deleted {
+            return Ok(t);
+        }
+        let (_, t) = self
+            .move_target_in(
+                &mut tx,
+                &t,
                 &Actor::System,
                 TargetState::Deleted,
                 "post.target.deleted",
                 |_| {},
             )
             .await?;
+        tx.commit().await?;
+        Ok(t)
+    }
+
+    /// The publisher could not delete an original (the platform cannot delete, or refused):
+    /// the target stays `retracting` with the reason, and is not tried again until a person
+    /// deletes it on the platform.
+    pub async fn record_retraction_problem(
+        &self,
+        id: &PostTargetId,
+        detail: &str,
+    ) -> Result<PostTarget> {
+        let mut tx = self.begin_tx().await?;
+        let mut t = Self::target_of(&mut tx, id).await?;
+        if t.state != TargetState::Retracting {
+            return Err(PostError::IllegalTargetTransition {
+                from: t.state,
+                to: TargetState::Deleted,
+            });
+        }
+        let before = t.clone();
+        t.last_error = Some(detail.trim().to_owned());
+        t.attempts += 1;
+        let t = tx.posts().update_target(&t).await?;
+        let clause = self
+            .guideline()
+            .correction
+            .as_ref()
+            .and_then(|c| c.clauses.first().cloned());
+        let e = self
+            .post_entry(
+                &Actor::System,
+                "post.target.retraction-problem",
+                subject::TARGET,
+                t.id.as_str(),
+                clause.as_deref(),
+            )
+            .before(&before)?
+            .after(&t)?;
+        tx.audit().append(&e).await?;
         tx.commit().await?;
         Ok(t)
     }
@@ -1735,6 +1992,7 @@ impl Workflow {
         let history = self
             .history(&mut tx, &accounts, now, Some(&orig.id))
             .await?;
+        let images = images::prepare(&draft.images, &Self::platforms(&accounts))?;
         let checked = rules::run_checker(
             g,
             &draft.body,
@@ -1742,6 +2000,7 @@ impl Workflow {
             &variants,
             &Self::platforms(&accounts),
             &history,
+            &images.facts,
         )?;
         let post = tx
             .posts()
@@ -1765,6 +2024,7 @@ impl Workflow {
             variants,
             &checked,
             &person,
+            images.store,
         )
         .await?;
         for a in &accounts {
@@ -1905,6 +2165,7 @@ impl Workflow {
             &variants,
             &Self::platforms(&accs),
             &self.history(&mut tx, &accs, now, None).await?,
+            &[],
         )?;
         let publish_at = req.desired_at.filter(|t| *t > now);
         let post = tx
@@ -1922,8 +2183,17 @@ impl Workflow {
             })
             .await?;
         let body = req.body.clone();
-        self.write_version(&mut tx, &post, &body, None, variants, &checked, &person)
-            .await?;
+        self.write_version(
+            &mut tx,
+            &post,
+            &body,
+            None,
+            variants,
+            &checked,
+            &person,
+            Vec::new(),
+        )
+        .await?;
         for a in &accs {
             tx.posts().add_target(&post.id, &a.id).await?;
         }

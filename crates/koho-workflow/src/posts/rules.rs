@@ -178,7 +178,8 @@ pub struct CheckOutcome {
     pub blocking: Vec<BlockingFinding>,
 }
 
-/// Runs the same engine as `koho check` on the text for each platform.
+/// Runs the same engine as `koho check` on the text for each platform, with the post's
+/// images (location data, people in the picture) as `koho check --image` reads them.
 /// `history` is the accounts' recent published texts with their age in whole days, for the
 /// repeated-post rule (狛江市 4(4)イ).
 pub fn run_checker(
@@ -188,6 +189,7 @@ pub fn run_checker(
     variants: &Value,
     platforms: &[String],
     history: &[(String, u32)],
+    images: &[koho_check::ImageFacts],
 ) -> Result<CheckOutcome, PostError> {
     let past: Vec<koho_check::PastPost<'_>> = history
         .iter()
@@ -229,7 +231,7 @@ pub fn run_checker(
             text: &text,
             platform: koho_guideline::Platform::from_id(p),
             history: &past,
-            ..Input::default()
+            images,
         };
         let diags = checker.check(&input);
         for d in diags.iter().filter(|d| d.severity == Severity::Error) {
@@ -350,12 +352,44 @@ mod tests {
             &json!({}),
             &["x".into(), "facebook".into()],
             &[],
+            &[],
         )
         .unwrap();
         assert!(!out.blocking.is_empty());
         assert_eq!(out.json["platforms"].as_array().unwrap().len(), 2);
-        let clean =
-            run_checker(&g, "本日は晴天です。", None, &json!({}), &["x".into()], &[]).unwrap();
+        let clean = run_checker(
+            &g,
+            "本日は晴天です。",
+            None,
+            &json!({}),
+            &["x".into()],
+            &[],
+            &[],
+        )
+        .unwrap();
         assert!(clean.blocking.is_empty(), "{:?}", clean.json);
+        let photo = [koho_check::ImageFacts {
+            name: "photo.jpg".into(),
+            has_gps: true,
+        }];
+        // 神栖市 第9条(7) (location data) and 第9条(4) (people in photos) both apply.
+        let with_photo = run_checker(
+            &preset("kamisu"),
+            "本日は晴天です。",
+            None,
+            &json!({}),
+            &["x".into()],
+            &[],
+            &photo,
+        )
+        .unwrap();
+        let rules: Vec<&str> = with_photo.json["platforms"][0]["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|d| d["rule"].as_str())
+            .collect();
+        assert!(rules.contains(&"GT001"), "{rules:?}");
+        assert!(rules.contains(&"PR001"), "{rules:?}");
     }
 }

@@ -14,9 +14,14 @@
 //!             │                  ├──▶ failed ───────────┘──▶ published | unconfirmed | missed
 //!             │                  ├──▶ unconfirmed ──▶ published | failed
 //!             │                  ├──▶ missed            (not sent within the window)
-//!             │                  └──▶ waiting           (the post was edited)
-//!             └──▶ expired | withdrawn
+//!             │                  ├──▶ waiting           (the post was edited)
+//!             │                  └──▶ queued ──▶ published | failed | unconfirmed | missed
+//!             └──▶ expired | withdrawn              (the publish job's outcome)
 //! ```
+//!
+//! `queued` means one publish job holds the target: the publisher moved it there in the
+//! same transaction that wrote the job, and moves it on in the transaction that writes
+//! the job's outcome.
 
 use koho_store::{PostState, TargetState};
 use serde::Serialize;
@@ -107,7 +112,17 @@ pub fn target_move_allowed(from: TargetState, to: TargetState) -> bool {
         (T::Waiting, T::Scheduled | T::Expired | T::Withdrawn)
             | (
                 T::Scheduled,
-                T::Waiting | T::Published | T::Failed | T::Unconfirmed | T::Missed | T::Withdrawn
+                T::Waiting
+                    | T::Queued
+                    | T::Published
+                    | T::Failed
+                    | T::Unconfirmed
+                    | T::Missed
+                    | T::Withdrawn
+            )
+            | (
+                T::Queued,
+                T::Published | T::Failed | T::Unconfirmed | T::Missed
             )
             | (
                 T::Failed,
@@ -155,6 +170,7 @@ pub fn target_state_label(s: TargetState) -> &'static str {
     match s {
         TargetState::Waiting => "承認待ち",
         TargetState::Scheduled => "公開予定",
+        TargetState::Queued => "送信処理中",
         TargetState::Published => "公開済み",
         TargetState::Failed => "公開失敗",
         TargetState::Unconfirmed => "公開未確認",
@@ -200,6 +216,28 @@ mod tests {
         ));
         let e = next_target_state(TargetState::Deleted, TargetState::Published).unwrap_err();
         assert_eq!(e.code(), "POST_ILLEGAL_TARGET_TRANSITION");
+    }
+
+    #[test]
+    fn a_queued_target_follows_its_job_and_cannot_be_pulled_back() {
+        for to in [
+            TargetState::Published,
+            TargetState::Failed,
+            TargetState::Unconfirmed,
+            TargetState::Missed,
+        ] {
+            assert!(target_move_allowed(TargetState::Queued, to), "{to}");
+        }
+        for to in [
+            TargetState::Waiting,
+            TargetState::Scheduled,
+            TargetState::Withdrawn,
+            TargetState::Queued,
+        ] {
+            assert!(!target_move_allowed(TargetState::Queued, to), "{to}");
+        }
+        // Something may be on the wire: the post can no longer be edited or withdrawn.
+        assert!(target_left(TargetState::Queued));
     }
 
     #[test]

@@ -63,6 +63,8 @@ pub struct FakeAccount {
     pub faults: VecDeque<Fault>,
     pub refreshes: usize,
     pub publish_requests: usize,
+    /// Posts taken down with `DELETE /api/v1/statuses/:id`.
+    pub deleted: Vec<FakePost>,
 }
 
 #[derive(Debug, Default)]
@@ -160,6 +162,12 @@ impl FakePlatform {
     pub fn posts(&self, account_ref: &str) -> Vec<FakePost> {
         self.state.lock().unwrap().accounts[account_ref]
             .posts
+            .clone()
+    }
+
+    pub fn deleted(&self, account_ref: &str) -> Vec<FakePost> {
+        self.state.lock().unwrap().accounts[account_ref]
+            .deleted
             .clone()
     }
 
@@ -336,6 +344,29 @@ async fn serve(mut sock: TcpStream, st: Arc<Mutex<FakeState>>) -> Option<()> {
             &serde_json::Value::Array(list).to_string(),
         )
         .await;
+        return Some(());
+    }
+
+    if req.method == "DELETE"
+        && let Some(id) = path_only.strip_prefix("/api/v1/statuses/")
+    {
+        let found = {
+            let mut s = st.lock().unwrap();
+            let acc = s.accounts.get_mut(&account_ref).unwrap();
+            match acc.posts.iter().position(|p| p.id == id) {
+                Some(i) => {
+                    let p = acc.posts.remove(i);
+                    acc.deleted.push(p);
+                    true
+                }
+                None => false,
+            }
+        };
+        if found {
+            respond(&mut sock, 200, &[], "{}").await;
+        } else {
+            respond(&mut sock, 404, &[], r#"{"error":"Record not found"}"#).await;
+        }
         return Some(());
     }
 
@@ -585,7 +616,7 @@ impl Connector for FakeConnector {
             idempotency: self.idempotency,
             max_images: 4,
             alt_text: true,
-            can_delete: false,
+            can_delete: true,
             can_read_posts: true,
         }
     }
@@ -674,8 +705,21 @@ impl Connector for FakeConnector {
         }
     }
 
-    async fn delete(&self, _auth: &AccountAuth, _remote_id: &str) -> Result<(), ConnectError> {
-        Err(ConnectError::Unsupported { what: "delete" })
+    async fn delete(&self, auth: &AccountAuth, remote_id: &str) -> Result<(), ConnectError> {
+        let path = format!("/api/v1/statuses/{remote_id}");
+        match self
+            .call("DELETE", &path, Some(auth.access_token.expose()), &[], None)
+            .await
+        {
+            Ok(r) if r.status == 200 => Ok(()),
+            Ok(r) => Err(self.error_for(&r, false)),
+            Err(HttpFailure::NotSent(detail) | HttpFailure::AfterSend(detail)) => {
+                Err(ConnectError::Retryable {
+                    detail,
+                    retry_after: None,
+                })
+            }
+        }
     }
 
     async fn recent_posts(

@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use koho_connect::{Idempotency, Platform};
 use koho_store::{
-    AccountFields, AccountKind, AccountState, Actor, NewAccount, NewMunicipality, OfficialAccount,
-    Store, Tenant, VerificationStatus,
+    AccountFields, AccountId, AccountKind, AccountState, Actor, NewAccount, NewMunicipality,
+    NewPerson, NewPost, NewPostVersion, OfficialAccount, PostKind, PostTargetId, Role, Store,
+    TargetState, Tenant, VerificationStatus,
 };
 use koho_workflow::credentials::{CredentialKey, Secrets};
 use koho_workflow::publisher::{Clock, Connectors, Publisher, PublisherConfig};
@@ -74,6 +75,72 @@ pub async fn account(
         .unwrap();
     tx.commit().await.unwrap();
     a
+}
+
+/// A real post target on `account`, scheduled without a time (so the posts sweep leaves it
+/// alone) and its post still a draft (so the publisher's own rounds do not queue it): the
+/// outbox tests enqueue it by hand. Its job's outcome moves it like any target.
+pub async fn post_target(
+    store: &Store,
+    tenant: &Tenant,
+    account: &AccountId,
+    text: &str,
+) -> PostTargetId {
+    let mut tx = store.begin(tenant).await.unwrap();
+    let author = match tx
+        .people()
+        .list()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.email == "outbox-fixture@example.jp")
+    {
+        Some(p) => p,
+        None => tx
+            .people()
+            .create(&NewPerson {
+                display_name: "発信 担当".into(),
+                email: "outbox-fixture@example.jp".into(),
+                department_id: None,
+                roles: vec![Role::PrOffice],
+            })
+            .await
+            .unwrap(),
+    };
+    let post = tx
+        .posts()
+        .create(&NewPost {
+            kind: PostKind::Original,
+            corrects_post_id: None,
+            share_category: None,
+            share_url: None,
+            request_id: None,
+            department_id: None,
+            author_id: author.id.clone(),
+            matters: vec![],
+            publish_at: None,
+        })
+        .await
+        .unwrap();
+    tx.posts()
+        .add_version(&NewPostVersion {
+            post_id: post.id.clone(),
+            body: text.into(),
+            apology: None,
+            variants: serde_json::json!({}),
+            diagnostics: serde_json::json!({"platforms": []}),
+            error_count: 0,
+            author_id: author.id.clone(),
+            images: vec![],
+        })
+        .await
+        .unwrap();
+    let t = tx.posts().add_target(&post.id, account).await.unwrap();
+    let mut s = t.clone();
+    s.state = TargetState::Scheduled;
+    let t = tx.posts().update_target(&s).await.unwrap();
+    tx.commit().await.unwrap();
+    t.id
 }
 
 /// One fake platform with its connector settings.
