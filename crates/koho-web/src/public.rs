@@ -98,13 +98,13 @@ fn internal(what: &str, e: &dyn std::fmt::Display) -> AppError {
 }
 
 /// The municipality a request is for, and the path prefix of its pages.
-struct Site {
-    wf: Arc<Workflow>,
+pub(crate) struct Site {
+    pub(crate) wf: Arc<Workflow>,
     /// `""` at the root, `/m/{slug}` under a municipality.
-    base: String,
+    pub(crate) base: String,
 }
 
-fn site(app: &AppState, slug: Option<&str>) -> Result<Site, AppError> {
+pub(crate) fn site(app: &AppState, slug: Option<&str>) -> Result<Site, AppError> {
     match slug {
         None => app
             .default_site()
@@ -145,7 +145,11 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 
 /// Wraps a public response: ETag, the [`PublicPage`] marker, and 304 when the client
 /// holds this version already. `render` runs only when a body is needed.
-fn cached(headers: &HeaderMap, etag: &str, render: impl FnOnce() -> Response) -> Response {
+pub(crate) fn cached(
+    headers: &HeaderMap,
+    etag: &str,
+    render: impl FnOnce() -> Response,
+) -> Response {
     let mut res = if not_modified(headers, etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -160,7 +164,7 @@ fn cached(headers: &HeaderMap, etag: &str, render: impl FnOnce() -> Response) ->
     res
 }
 
-fn etag(parts: &[&str]) -> String {
+pub(crate) fn etag(parts: &[&str]) -> String {
     format!("\"{}\"", parts.join("."))
 }
 
@@ -220,7 +224,13 @@ fn row_view(m: &Msgs, r: &RegisterRow, base: &str) -> RowView {
     }
 }
 
-fn layout(app: &AppState, ctx: &Ctx, title: &str, current: &'static str, site: &Site) -> Layout {
+pub(crate) fn layout(
+    app: &AppState,
+    ctx: &Ctx,
+    title: &str,
+    current: &'static str,
+    site: &Site,
+) -> Layout {
     let m = ctx.lang.msgs();
     let name = &site.wf.municipality().name;
     let mut l = Layout::new(app, ctx, title, current);

@@ -18,6 +18,7 @@
 //! Nothing here reads a clock: every step takes `now` (Unix milliseconds), and the
 //! publisher takes a [`publisher::Clock`].
 
+pub mod admin;
 pub mod application;
 pub mod auth;
 pub mod credentials;
