@@ -153,6 +153,8 @@ async function signIn(page, name) {
 }
 
 async function signOut(page) {
+  // The sign-out button is in the staff menu, which public and error pages do not have.
+  await page.goto(`${base}/staff`);
   await page.getByRole('button', { name: 'サインアウト' }).click();
   await page.waitForURL(/\/login/);
 }
