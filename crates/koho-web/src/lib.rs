@@ -12,12 +12,13 @@
 //! Routes: `/` (home), `/check` (the editor with live checking; `POST` renders
 //! results without JavaScript), the public register (`/official-accounts`, `.json`,
 //! `.csv`, `/official-accounts/{id}/policy`, `/verify`; the default municipality at the
-//! root and every one under `/m/{slug}/`, see `public.rs`), the archive feed
-//! `/archive.atom`, `/static/…` (hashed, immutable), `/login`, `/logout` and the staff
+//! root and every one under `/m/{slug}/`, see `public.rs`), the archive
+//! `/archive` (also under `/m/{slug}/`) and its feed `/archive.atom`, `/static/…` (hashed,
+//! immutable), `/login`, `/logout` and the staff
 //! pages under `/staff` (see [`page_routes`]), and the API in [`api_routes`], described by
 //! `/api/openapi.json`.
 //!
-//! The public archive of posts is `/archive` (and `/m/{slug}/archive`); the register's staff
+//! The register's staff
 //! screens (apply, account procedures, operation policies, printable forms), the audit
 //! log viewer and the management of people and API tokens are under `/staff` too, and the
 //! register's writes for other systems under `/api/` (see [`api_routes`]).
