@@ -302,8 +302,20 @@ test('the archive of posts: accessible, on a phone and printed', { timeout: 1200
   assert.equal(res.status(), 200);
   assert.match(res.headers()['cache-control'], /^public/);
   assert.ok(res.headers().etag);
+  // koho serve --demo publishes two posts of みどり市防災 and a correction of one: the
+  // correction links its original, which is marked corrected and kept (みどり市 第11条).
+  assert.equal(await page.locator('#archive > li').count(), 3);
+  const correction = page.locator('.archive__entry--correction');
+  await correction.locator('a[href^="#post-"]').first().click();
+  const original = page.locator('.archive__entry--corrected');
+  assert.match(await original.textContent(), /「訂正済み」と明示して/);
+  assert.equal(await original.evaluate((el) => el.matches(':target')), true, 'the link leads to the original');
   await expectAccessible(page, 'archive');
   await shot(page, 'register-archive');
+  const filtered = await page.goto(`${base}/archive?account=${encodeURIComponent('x:@midori_bousai')}`);
+  assert.equal(filtered.status(), 200);
+  assert.equal(await page.locator('#archive > li').count(), 3);
+  await page.goto(`${base}/archive`);
   await page.setViewportSize({ width: 375, height: 740 });
   await expectAccessible(page, 'archive on a phone');
   await shot(page, 'register-archive-phone');

@@ -23,6 +23,7 @@ pub mod application;
 pub mod auth;
 pub mod credentials;
 pub mod demo;
+pub mod demo_posts;
 pub mod email;
 pub mod error;
 pub mod lookup;
