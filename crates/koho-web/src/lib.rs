@@ -12,26 +12,36 @@
 //! Routes: `/` (home), `/check` (the editor with live checking; `POST` renders
 //! results without JavaScript), the public register (`/official-accounts`, `.json`,
 //! `.csv`, `/official-accounts/{id}/policy`, `/verify`; the default municipality at the
-//! root and every one under `/m/{slug}/`, see `public.rs`), the archive feed
-//! `/archive.atom`, `/static/…` (hashed, immutable), `/login`, `/logout` and the staff
+//! root and every one under `/m/{slug}/`, see `public.rs`), the archive
+//! `/archive` (also under `/m/{slug}/`) and its feed `/archive.atom`, `/static/…` (hashed,
+//! immutable), `/login`, `/logout` and the staff
 //! pages under `/staff` (see [`page_routes`]), and the API in [`api_routes`], described by
 //! `/api/openapi.json`.
 //!
-//! Still to come: the printable forms ([`forms`]) as staff pages; today the CLI writes
-//! them (`koho account form`).
+//! The register's staff
+//! screens (apply, account procedures, operation policies, printable forms), the audit
+//! log viewer and the management of people and API tokens are under `/staff` too, and the
+//! register's writes for other systems under `/api/` (see [`api_routes`]).
 
+mod admin;
 mod api;
+mod api_register;
 mod archive;
+mod archive_page;
 mod assets;
+mod audit_view;
 mod auth;
 mod error;
 pub mod forms;
+mod head_cache;
+pub use head_cache::HEAD_RECHECK;
 mod i18n;
 mod middleware;
 mod openapi;
+mod openapi_register;
 mod pages;
+mod people;
 mod public;
-pub use public::HEAD_RECHECK;
 mod staff;
 mod state;
 
@@ -65,6 +75,34 @@ pub fn api_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             get(public::root_register_json),
         ),
         ("/verify", Method::GET, get(public::root_verify)),
+        // The register's writes for other systems (api_register.rs).
+        ("/api/accounts", Method::GET, get(api_register::accounts)),
+        ("/api/applications", Method::POST, post(api_register::apply)),
+        (
+            "/api/applications/{id}/approve",
+            Method::POST,
+            post(api_register::approve),
+        ),
+        (
+            "/api/applications/{id}/reject",
+            Method::POST,
+            post(api_register::reject),
+        ),
+        (
+            "/api/accounts/{id}/suspend",
+            Method::POST,
+            post(api_register::suspend),
+        ),
+        (
+            "/api/accounts/{id}/resume",
+            Method::POST,
+            post(api_register::resume),
+        ),
+        (
+            "/api/accounts/{id}/close",
+            Method::POST,
+            post(api_register::close),
+        ),
     ]
 }
 
@@ -142,6 +180,89 @@ pub fn page_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             "/staff/settings",
             Method::POST,
             post(staff::settings_submit),
+        ),
+        // The public archive of posts (archive_page.rs).
+        ("/archive", Method::GET, get(archive_page::root)),
+        (
+            "/m/{slug}/archive",
+            Method::GET,
+            get(archive_page::site_archive),
+        ),
+        // The register's staff screens (admin.rs).
+        ("/staff/accounts", Method::GET, get(admin::accounts)),
+        (
+            "/staff/applications/new",
+            Method::GET,
+            get(admin::apply_form),
+        ),
+        (
+            "/staff/applications/new",
+            Method::POST,
+            post(admin::apply_submit),
+        ),
+        (
+            "/staff/applications/{id}/form/{kind}",
+            Method::GET,
+            get(admin::printable_form),
+        ),
+        (
+            "/staff/accounts/{id}/manage",
+            Method::GET,
+            get(admin::manage),
+        ),
+        (
+            "/staff/accounts/{id}/activate",
+            Method::POST,
+            post(admin::activate),
+        ),
+        (
+            "/staff/accounts/{id}/suspend",
+            Method::POST,
+            post(admin::suspend),
+        ),
+        (
+            "/staff/accounts/{id}/resume",
+            Method::POST,
+            post(admin::resume),
+        ),
+        (
+            "/staff/accounts/{id}/close",
+            Method::POST,
+            post(admin::close),
+        ),
+        (
+            "/staff/accounts/{id}/policy",
+            Method::GET,
+            get(admin::policy),
+        ),
+        (
+            "/staff/accounts/{id}/policy",
+            Method::POST,
+            post(admin::policy_draft),
+        ),
+        (
+            "/staff/accounts/{id}/policy/publish",
+            Method::POST,
+            post(admin::policy_publish),
+        ),
+        // The audit log for auditors (audit_view.rs).
+        ("/staff/audit", Method::GET, get(audit_view::page)),
+        // People and API tokens (people.rs).
+        ("/staff/people", Method::GET, get(people::list)),
+        ("/staff/people", Method::POST, post(people::add)),
+        ("/staff/people/{id}", Method::GET, get(people::person)),
+        ("/staff/people/{id}", Method::POST, post(people::update)),
+        (
+            "/staff/people/{id}/unlock",
+            Method::POST,
+            post(people::unlock),
+        ),
+        ("/staff/tokens", Method::GET, get(people::tokens)),
+        ("/staff/tokens", Method::POST, post(people::issue)),
+        (
+            "/staff/tokens/{id}/revoke",
+            Method::POST,
+            post(people::revoke),
         ),
     ]
 }

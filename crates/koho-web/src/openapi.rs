@@ -114,6 +114,7 @@ pub fn document() -> Value {
     ) {
         schemas.extend(more);
     }
+    crate::openapi_register::extend(&mut doc);
     doc
 }
 

@@ -8,14 +8,12 @@
 //! validator is the municipality's audit chain head: every change that can alter the
 //! register is audited in the same transaction, so an unchanged head means an
 //! unchanged register. The rows are rebuilt only when the head moved, and each page's
-//! bytes are rendered once per head ([`RegisterCache`]). The head itself is read again
-//! after a write through this server (the store counts them) or [`HEAD_RECHECK`] after
+//! bytes are rendered once per head ([`RegisterCache`], [`crate::head_cache`]). The head itself is read again
+//! after a write through this server (the store counts them) or [`HEAD_RECHECK`](crate::HEAD_RECHECK) after
 //! the last read, so a change made by another process (the CLI) shows within that time
 //! and a page under load costs no database work at all.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Json;
@@ -30,6 +28,7 @@ use koho_workflow::{Workflow, lookup};
 use serde::Serialize;
 
 use crate::error::AppError;
+use crate::head_cache::{HeadCache, Rendered, Snapshot, internal};
 use crate::i18n::{Msgs, fill};
 use crate::middleware::Ctx;
 use crate::pages::{Layout, html};
@@ -49,162 +48,33 @@ pub const MAX_QUERY_CHARS: usize = 300;
 #[derive(Debug, Clone, Copy)]
 pub struct PublicPage;
 
-/// How long a snapshot is served before the database is asked whether the audit chain
-/// moved, when this server has written nothing since. Short enough that a suspension
-/// made from the CLI reaches citizens at once in human terms; long enough that a
-/// burst of requests costs one head read.
-pub const HEAD_RECHECK: Duration = Duration::from_millis(500);
+/// The register's rows (public ones, in register order, policy links relative to the
+/// site) as of one audit chain head.
+pub type RegisterCache = HeadCache<Vec<RegisterRow>>;
 
-/// The register of one municipality as of one audit chain head.
-#[derive(Debug)]
-pub struct Snapshot {
-    /// `seq-hash` of the chain head the rows were read after.
-    pub version: String,
-    /// Public rows, in register order, policy links relative to the site (no prefix).
-    pub rows: Vec<RegisterRow>,
-    /// When the head was last confirmed, with the store's write count at that moment.
-    checked: Mutex<(Instant, u64)>,
-    /// Pages of this version as rendered once, by page key (kind, site, language).
-    pages: RwLock<HashMap<String, Rendered>>,
-}
-
-/// A rendered public page: what a 200 response of this version carries.
-#[derive(Clone, Debug)]
-struct Rendered {
-    content_type: &'static str,
-    disposition: Option<HeaderValue>,
-    body: Bytes,
-}
-
-impl Rendered {
-    fn response(&self) -> Response {
-        let mut res = self.body.clone().into_response();
-        let h = res.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(self.content_type),
-        );
-        if let Some(d) = &self.disposition {
-            h.insert(header::CONTENT_DISPOSITION, d.clone());
-        }
-        res
-    }
-}
-
-impl Snapshot {
-    /// The page `key` of this version, rendered by `render` the first time only.
-    fn page(
-        &self,
-        key: String,
-        render: impl FnOnce() -> Result<Rendered, AppError>,
-    ) -> Result<Response, AppError> {
-        if let Ok(pages) = self.pages.read()
-            && let Some(r) = pages.get(&key)
-        {
-            return Ok(r.response());
-        }
-        let r = render()?;
-        let res = r.response();
-        if let Ok(mut pages) = self.pages.write() {
-            pages.insert(key, r);
-        }
-        Ok(res)
-    }
-}
-
-fn rendered_html(body: Result<String, askama::Error>) -> Result<Rendered, AppError> {
-    match body {
-        Ok(s) => Ok(Rendered {
-            content_type: "text/html; charset=utf-8",
-            disposition: None,
-            body: Bytes::from(s),
-        }),
-        Err(e) => Err(internal("template", &e)),
-    }
-}
-
-fn rendered_json(value: &impl Serialize) -> Result<Rendered, AppError> {
-    match serde_json::to_vec(value) {
-        Ok(v) => Ok(Rendered {
-            content_type: "application/json",
-            disposition: None,
-            body: Bytes::from(v),
-        }),
-        Err(e) => Err(internal("json", &e)),
-    }
-}
-
-/// The latest snapshot of every municipality's register, keyed by municipality id.
-#[derive(Debug, Default)]
-pub struct RegisterCache {
-    by_tenant: RwLock<HashMap<String, Arc<Snapshot>>>,
-}
-
-impl RegisterCache {
-    fn cached(&self, id: &str) -> Option<Arc<Snapshot>> {
-        self.by_tenant.read().ok()?.get(id).cloned()
-    }
-
-    /// The current snapshot of `wf`'s register: the cached one when the chain head has
-    /// not moved, else read again. A change landing between the head read and the row
-    /// read is caught by the next head read, which differs.
-    pub async fn current(&self, app: &AppState, wf: &Workflow) -> Result<Arc<Snapshot>, AppError> {
-        let id = wf.municipality().id.as_str();
-        // Read before the head: a write committing in between makes the next request
-        // look again rather than trust a head that may predate it.
-        let writes = app.store().local_writes();
-        let cached = self.cached(id);
-        if let Some(s) = &cached
-            && s.checked
-                .lock()
-                .is_ok_and(|c| c.1 == writes && c.0.elapsed() < HEAD_RECHECK)
-        {
-            return Ok(Arc::clone(s));
-        }
-        let head = app
-            .store()
-            .audit_head(wf.tenant())
-            .await
-            .map_err(|e| internal("audit head", &e))?;
-        let version = format!("{}-{}", head.seq, head.hash.get(..16).unwrap_or(&head.hash));
-        if let Some(s) = cached
-            && s.version == version
-        {
-            if let Ok(mut c) = s.checked.lock() {
-                *c = (Instant::now(), writes);
-            }
-            return Ok(s);
-        }
-        let rows = wf
-            .register_rows()
-            .await
-            .map_err(|e| internal("register rows", &e))?;
-        let snap = Arc::new(Snapshot {
-            version,
-            rows: public_rows(&rows),
-            checked: Mutex::new((Instant::now(), writes)),
-            pages: RwLock::default(),
-        });
-        if let Ok(mut map) = self.by_tenant.write() {
-            map.insert(id.to_owned(), Arc::clone(&snap));
-        }
-        Ok(snap)
-    }
-}
-
-fn internal(what: &str, e: &dyn std::fmt::Display) -> AppError {
-    tracing::error!(error = %e, what, "public register failed");
-    AppError::internal()
+async fn register_snapshot(
+    app: &AppState,
+    wf: &Workflow,
+) -> Result<Arc<Snapshot<Vec<RegisterRow>>>, AppError> {
+    app.register_cache()
+        .current(app, wf, async || {
+            let rows = wf
+                .register_rows()
+                .await
+                .map_err(|e| internal("register rows", &e))?;
+            Ok(public_rows(&rows))
+        })
+        .await
 }
 
 /// The municipality a request is for, and the path prefix of its pages.
-struct Site {
-    wf: Arc<Workflow>,
+pub(crate) struct Site {
+    pub(crate) wf: Arc<Workflow>,
     /// `""` at the root, `/m/{slug}` under a municipality.
-    base: String,
+    pub(crate) base: String,
 }
 
-fn site(app: &AppState, slug: Option<&str>) -> Result<Site, AppError> {
+pub(crate) fn site(app: &AppState, slug: Option<&str>) -> Result<Site, AppError> {
     match slug {
         None => app
             .default_site()
@@ -245,7 +115,7 @@ fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
 
 /// Wraps a public response: ETag, the [`PublicPage`] marker, and 304 when the client
 /// holds this version already. `render` runs only when a body is needed.
-fn cached(
+pub(crate) fn cached(
     headers: &HeaderMap,
     etag: &str,
     render: impl FnOnce() -> Result<Response, AppError>,
@@ -264,7 +134,7 @@ fn cached(
     Ok(res)
 }
 
-fn etag(parts: &[&str]) -> String {
+pub(crate) fn etag(parts: &[&str]) -> String {
     format!("\"{}\"", parts.join("."))
 }
 
@@ -324,7 +194,13 @@ fn row_view(m: &Msgs, r: &RegisterRow, base: &str) -> RowView {
     }
 }
 
-fn layout(app: &AppState, ctx: &Ctx, title: &str, current: &'static str, site: &Site) -> Layout {
+pub(crate) fn layout(
+    app: &AppState,
+    ctx: &Ctx,
+    title: &str,
+    current: &'static str,
+    site: &Site,
+) -> Layout {
     let m = ctx.lang.msgs();
     let name = &site.wf.municipality().name;
     let mut l = Layout::new(app, ctx, title, current);
@@ -353,7 +229,7 @@ async fn register_html(
     slug: Option<String>,
 ) -> Result<Response, AppError> {
     let site = site(&app, slug.as_deref())?;
-    let snap = app.register_cache().current(&app, &site.wf).await?;
+    let snap = register_snapshot(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "html", ctx.lang.code()]);
     let key = format!("html{}.{}", site.base, ctx.lang.code());
     cached(&headers, &tag, || {
@@ -365,13 +241,13 @@ async fn register_html(
                 heading: fill(m.register_heading, &[("municipality", name)]),
                 lead: fill(m.register_lead, &[("municipality", name)]),
                 rows: snap
-                    .rows
+                    .data
                     .iter()
                     .map(|r| row_view(m, r, &site.base))
                     .collect(),
                 base: site.base.clone(),
             };
-            rendered_html(t.render())
+            Rendered::html(t.render())
         })
     })
 }
@@ -405,13 +281,13 @@ async fn register_json(
     slug: Option<String>,
 ) -> Result<Response, AppError> {
     let site = site(&app, slug.as_deref())?;
-    let snap = app.register_cache().current(&app, &site.wf).await?;
+    let snap = register_snapshot(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "json", site.base.trim_start_matches("/m/")]);
     cached(&headers, &tag, || {
         snap.page(format!("json{}", site.base), || {
-            rendered_json(&RegisterJson {
+            Rendered::json(&RegisterJson {
                 municipality: municipality_json(&site.wf),
-                accounts: snap.rows.iter().map(|r| with_base(r, &site.base)).collect(),
+                accounts: snap.data.iter().map(|r| with_base(r, &site.base)).collect(),
             })
         })
     })
@@ -423,12 +299,12 @@ async fn register_csv(
     slug: Option<String>,
 ) -> Result<Response, AppError> {
     let site = site(&app, slug.as_deref())?;
-    let snap = app.register_cache().current(&app, &site.wf).await?;
+    let snap = register_snapshot(&app, &site.wf).await?;
     let tag = etag(&[&snap.version, "csv", site.base.trim_start_matches("/m/")]);
     cached(&headers, &tag, || {
         snap.page(format!("csv{}", site.base), || {
             let rows: Vec<RegisterRow> =
-                snap.rows.iter().map(|r| with_base(r, &site.base)).collect();
+                snap.data.iter().map(|r| with_base(r, &site.base)).collect();
             // ASCII file name: Excel and older browsers mangle non-ASCII ones.
             let file = format!(
                 "attachment; filename=\"official-accounts-{}.csv\"",
@@ -461,9 +337,9 @@ async fn policy(
     id: String,
 ) -> Result<Response, AppError> {
     let site = site(&app, slug.as_deref())?;
-    let snap = app.register_cache().current(&app, &site.wf).await?;
+    let snap = register_snapshot(&app, &site.wf).await?;
     // Only accounts of the public register have public policies.
-    let Some(row) = snap.rows.iter().find(|r| r.account_id == id) else {
+    let Some(row) = snap.data.iter().find(|r| r.account_id == id) else {
         return Err(AppError::account_not_found());
     };
     if row.policy_version.is_none() {
@@ -677,8 +553,8 @@ async fn verify(
     if json && q.is_none() {
         return Err(AppError::verify_query_empty());
     }
-    let snap = app.register_cache().current(&app, &site.wf).await?;
-    let answer = q.as_deref().map(|q| lookup(q, &snap.rows));
+    let snap = register_snapshot(&app, &site.wf).await?;
+    let answer = q.as_deref().map(|q| lookup(q, &snap.data));
     let name = site.wf.municipality().name.clone();
     if json {
         let tag = etag(&[&snap.version, "verify-json", &site.wf.municipality().slug]);

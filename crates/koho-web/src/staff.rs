@@ -378,6 +378,7 @@ pub async fn application(
     let done = match q.done.as_deref() {
         Some("approved") => Some(m.staff_done_approved),
         Some("rejected") => Some(m.staff_done_rejected),
+        Some("applied") => Some(m.admin_done_applied),
         _ => None,
     };
     let t = ApplicationPage {
@@ -489,6 +490,7 @@ struct AccountPage {
     events: Vec<Item>,
     policies: Vec<Item>,
     applications: Vec<AppRow>,
+    manage_href: String,
 }
 
 /// `GET /staff/accounts/{id}`
@@ -571,6 +573,7 @@ pub async fn account(
         events,
         policies,
         applications,
+        manage_href: format!("/staff/accounts/{id}/manage"),
     };
     Ok(html(StatusCode::OK, t.render()))
 }

@@ -41,6 +41,7 @@ struct Inner {
     sites: Vec<Arc<Workflow>>,
     /// The public register of each municipality, as of its audit chain head.
     register_cache: crate::public::RegisterCache,
+    archive_cache: crate::archive_page::ArchiveCache,
 }
 
 /// Shared by every request (cheap to clone).
@@ -99,6 +100,7 @@ impl AppState {
             store,
             sites: sites.into_iter().map(Arc::new).collect(),
             register_cache: crate::public::RegisterCache::default(),
+            archive_cache: crate::archive_page::ArchiveCache::default(),
         })))
     }
 
@@ -123,6 +125,10 @@ impl AppState {
 
     pub fn register_cache(&self) -> &crate::public::RegisterCache {
         &self.0.register_cache
+    }
+
+    pub fn archive_cache(&self) -> &crate::archive_page::ArchiveCache {
+        &self.0.archive_cache
     }
 
     pub fn options(&self) -> &Options {

@@ -22,6 +22,9 @@ use koho_workflow::Workflow;
 use koho_workflow::auth::{AuthSettings, demo_totp_secret};
 use koho_workflow::totp::format_code;
 
+#[path = "authz_rows/register.rs"]
+mod register_rows;
+
 struct App {
     addr: SocketAddr,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -302,7 +305,7 @@ async fn every_route_with_every_role() {
     // (route, method, concrete path, form or JSON body, expected status per visitor:
     //  anonymous, staff, section chief, auditor, PR office chief = the opening approver)
     let s303 = [303, 200, 200, 200, 200];
-    let table: Vec<(&str, Method, String, String, [u16; 5])> = vec![
+    let mut table: Vec<(&str, Method, String, String, [u16; 5])> = vec![
         ("/", Method::GET, "/".into(), String::new(), [200; 5]),
         (
             "/check",
@@ -512,6 +515,10 @@ async fn every_route_with_every_role() {
             [303; 5],
         ),
     ];
+
+    // Rows of other modules, before signing out (the last row).
+    let last = table.len() - 1;
+    table.splice(last..last, register_rows::rows(&site).await);
 
     // The table and the router list the same routes.
     let routed: BTreeSet<(String, String)> = koho_web::route_table()

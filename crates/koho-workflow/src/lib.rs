@@ -18,10 +18,12 @@
 //! Nothing here reads a clock: every step takes `now` (Unix milliseconds), and the
 //! publisher takes a [`publisher::Clock`].
 
+pub mod admin;
 pub mod application;
 pub mod auth;
 pub mod credentials;
 pub mod demo;
+pub mod demo_posts;
 pub mod email;
 pub mod error;
 pub mod lookup;

@@ -229,7 +229,7 @@ impl Workflow {
         &self.store
     }
 
-    async fn begin(&self) -> Result<Tx> {
+    pub(crate) async fn begin(&self) -> Result<Tx> {
         Ok(self.store.begin(&self.tenant).await?)
     }
 
@@ -237,7 +237,7 @@ impl Workflow {
         Ok(self.store.read(&self.tenant).await?)
     }
 
-    fn entry(
+    pub(crate) fn entry(
         &self,
         by: &Actor,
         action: &str,
@@ -555,7 +555,7 @@ impl Workflow {
 
     /// The account's manager, its section (applicant role or account manager of the same
     /// department), the opening approver or the PR office may run the account's paperwork.
-    fn require_manage(
+    pub(crate) fn require_manage(
         &self,
         person: &Person,
         account: &OfficialAccount,
@@ -588,11 +588,11 @@ impl Workflow {
         )
     }
 
-    async fn person(tx: &mut Tx, id: &PersonId) -> Result<Person> {
+    pub(crate) async fn person(tx: &mut Tx, id: &PersonId) -> Result<Person> {
         nf(tx.people().get(id).await, "person", id.as_str())
     }
 
-    async fn account_in(tx: &mut Tx, id: &AccountId) -> Result<OfficialAccount> {
+    pub(crate) async fn account_in(tx: &mut Tx, id: &AccountId) -> Result<OfficialAccount> {
         nf(tx.accounts().get(id).await, "account", id.as_str())
     }
 

@@ -3,7 +3,7 @@
 //! forms another guideline names), as one self-contained HTML file: its styles are
 //! embedded, so it prints the same opened from a disk or a mail attachment. (Served by
 //! koho, the same page would link the stylesheet instead: the server's CSP allows no
-//! inline style. Staff pages need sign-in, so the CLI is the way to get one until then.)
+//! inline style; signed-in staff open it at `/staff/applications/{id}/form/{kind}`.)
 
 use clap::ValueEnum;
 use koho_store::{PersonId, Platform};

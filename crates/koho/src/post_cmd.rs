@@ -268,7 +268,7 @@ pub enum PostCmd {
     },
 }
 
-fn post_err(e: &PostError) -> CliError {
+pub(crate) fn post_err(e: &PostError) -> CliError {
     if let PostError::Workflow(w) = e {
         return wf_err(w);
     }

@@ -112,6 +112,13 @@ async fn open_sites(cfg: &Config, demo: bool) -> CliResult<(Store, Vec<Workflow>
             .await
             .map_err(|e| crate::auth_cmd::auth_err(&e))?;
         crate::auth_cmd::print_demo_logins(&logins)?;
+        // A few published posts and a correction, so the archive (/archive) shows one.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        koho_workflow::demo_posts::publish_demo_posts(&wf, now)
+            .await
+            .map_err(|e| crate::post_cmd::post_err(&e))?;
     }
     let mut records = store.municipalities().await.map_err(|e| store_err(&e))?;
     records.sort_by_key(|m| m.slug != cfg.municipality && !(demo && m.slug == DEMO));

@@ -1,0 +1,327 @@
+// Browser test of the register's staff screens, the audit log viewer and the public
+// archive (koho serve --demo, みどり市): the section chief applies for an account (with the
+// comparison with existing accounts), the PR office chief approves it, publishes its
+// operation policy and starts it, and the account appears on the public list of official
+// accounts; the auditor-side audit log viewer shows the hash-chain verification; people
+// and API tokens; the archive of posts, on a phone and printed. axe-core must find no WCAG
+// 2.0/2.1 A or AA violation on any page. Screenshots go to screenshots/register-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+let server;
+let browser;
+let base;
+let logins = '';
+
+function kohoBinary() {
+  if (process.env.KOHO_BIN) {
+    return process.env.KOHO_BIN;
+  }
+  const out = execFileSync('cargo', ['build', '-p', 'koho', '--message-format=json-render-diagnostics'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  for (const line of out.split('\n')) {
+    if (line.startsWith('{')) {
+      const m = JSON.parse(line);
+      if (m.reason === 'compiler-artifact' && m.target && m.target.name === 'koho' && m.executable) {
+        return m.executable;
+      }
+    }
+  }
+  throw new Error('cargo build did not report the koho executable');
+}
+
+function startServer(bin) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--demo'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KOHO_LOG: 'warn', DATABASE_URL: 'sqlite::memory:' },
+    });
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`koho serve printed no URL: ${seen}`)), 120000);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const m = seen.match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (m) {
+        clearTimeout(timer);
+        logins = seen;
+        resolve({ child, url: m[0].replace(/\/$/, '') });
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
+    child.on('exit', (code) => reject(new Error(`koho serve exited with ${code}: ${seen}`)));
+  });
+}
+
+// RFC 4648 base32 → bytes.
+function base32(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of s.replace(/[=\s]/g, '').toUpperCase()) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+// RFC 6238 TOTP: HMAC-SHA1, 30-second steps, 6 digits.
+function totp(secret, ms = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(ms / 30000)));
+  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
+  const off = mac[19] & 0x0f;
+  const bin = ((mac[off] & 0x7f) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3];
+  return String(bin % 1000000).padStart(6, '0');
+}
+
+test('the TOTP of this test matches RFC 6238', () => {
+  // RFC 6238 Appendix B, SHA-1, T = 59 s: 94287082 → the last six digits.
+  assert.equal(totp('GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ', 59000), '287082');
+});
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startServer(kohoBinary());
+  base = server.url;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+});
+
+after(async () => {
+  if (browser) {
+    await browser.close();
+  }
+  if (server) {
+    server.child.kill('SIGTERM');
+  }
+});
+
+async function expectAccessible(page, state) {
+  const result = await new AxeBuilder({ page }).withTags(WCAG).analyze();
+  const summary = result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`,
+  );
+  assert.deepEqual(summary, [], `axe violations in ${state}`);
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+}
+
+// The demo login `koho serve --demo` printed for a person: { email, password, secret }.
+function demoLoginByName(name) {
+  const line = logins.split('\n').find((l) => l.includes(name) && l.includes('TOTP'));
+  assert.ok(line, `no demo login for ${name} in:\n${logins}`);
+  const email = line.match(/<([^>]+)>/)[1];
+  const password = line.match(/パスワード: (\S+)/)[1];
+  const secret = line.match(/TOTP: ([A-Z2-7]+)/)[1];
+  return { email, password, secret };
+}
+
+async function signIn(page, name) {
+  const who = demoLoginByName(name);
+  await page.goto(`${base}/login`);
+  await page.getByLabel('メールアドレス').fill(who.email);
+  await page.getByLabel('パスワード').fill(who.password);
+  await page.getByLabel('確認コード（6桁）').fill(totp(who.secret));
+  await page.getByRole('button', { name: 'サインイン' }).click();
+  await page.waitForURL(`${base}/staff`);
+}
+
+async function signOut(page) {
+  // The sign-out button is in the staff menu, which public and error pages do not have.
+  await page.goto(`${base}/staff`);
+  await page.getByRole('button', { name: 'サインアウト' }).click();
+  await page.waitForURL(/\/login/);
+}
+
+function watch(page) {
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') {
+      problems.push(`console error: ${m.text()}`);
+    }
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return problems;
+}
+
+test('apply as the section chief, approve, publish the policy, start: listed in public', { timeout: 240000 }, async () => {
+  const context = await browser.newContext({ locale: 'ja-JP' });
+  const page = await context.newPage();
+  const problems = watch(page);
+
+  // The section chief of 危機管理課 (みどり市 opening.applicant) applies.
+  await signIn(page, '山本 健');
+  await page.getByRole('link', { name: '公式アカウント', exact: true }).first().click();
+  await page.waitForURL(`${base}/staff/accounts`);
+  await expectAccessible(page, 'staff accounts');
+  await shot(page, 'register-accounts');
+  await page.locator('#apply-link').click();
+  await page.waitForURL(`${base}/staff/applications/new`);
+  await expectAccessible(page, 'application form');
+  await page.locator('#apply-platform').selectOption('instagram');
+  await page.locator('#apply-handle').fill('midori_bousai_photo');
+  await page.locator('#apply-display-name').fill('みどり市防災フォト');
+  await page.locator('#apply-manager').selectOption({ label: '佐藤 翼' });
+  await page.locator('#apply-purpose').fill('災害時の避難情報と防災訓練の様子を写真で届ける');
+  await page.locator('#apply-content').fill('防災訓練\n避難情報');
+  await page.locator('#apply-plan').fill('月に2回、訓練の写真を投稿する');
+  // Compare with the existing accounts: @midori_bousai is about the same matters.
+  await page.locator('#apply-compare').click();
+  await page.locator('#overlaps').waitFor();
+  assert.match(await page.locator('#overlaps').textContent(), /@midori_bousai/);
+  assert.notEqual(await page.locator('#apply-policy').inputValue(), '', 'the policy is drafted from the template');
+  await expectAccessible(page, 'application form compared');
+  await shot(page, 'register-apply-compared');
+  await page.locator('#apply-submit').click();
+  await page.waitForURL(/\/staff\/applications\/[0-9a-f-]+\?done=applied$/);
+  const applicationUrl = page.url().replace(/\?done=applied$/, '');
+  assert.equal(await page.locator('#application-status').textContent(), '審査中');
+  await expectAccessible(page, 'application filed');
+  await shot(page, 'register-applied');
+  await signOut(page);
+
+  // The PR office chief (みどり市 opening.approver) approves it.
+  await signIn(page, '緑川 一郎');
+  await page.goto(applicationUrl);
+  await page.locator('#approve').click();
+  await page.waitForURL(/done=approved/);
+  assert.equal(await page.locator('#application-status').textContent(), '承認済み');
+  await page.getByRole('link', { name: 'このアカウントの詳細' }).click();
+  await page.getByRole('link', { name: 'アカウントの手続き' }).click();
+  await page.waitForURL(/\/manage$/);
+  await expectAccessible(page, 'account procedures');
+  await shot(page, 'register-manage');
+  // Publish the policy version drafted at the approval, then start the account.
+  await page.locator('#policy-link').click();
+  await page.waitForURL(/\/policy$/);
+  await expectAccessible(page, 'operation policy');
+  await shot(page, 'register-policy');
+  await page.locator('#publish-1').click();
+  await page.waitForURL(/done=published/);
+  await page.getByRole('link', { name: 'アカウントの手続き' }).click();
+  await page.locator('#activate').click();
+  await page.waitForURL(/done=activated/);
+  assert.match(await page.locator('#account-state').textContent(), /運用中/);
+  await expectAccessible(page, 'account started');
+
+  // On the public list of official accounts.
+  await page.goto(`${base}/official-accounts`);
+  assert.match(await page.locator('#register').textContent(), /midori_bousai_photo/);
+  await expectAccessible(page, 'public register');
+  await shot(page, 'register-public');
+  await signOut(page);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the audit log viewer shows the verification and filters', { timeout: 180000 }, async () => {
+  const context = await browser.newContext({ locale: 'ja-JP' });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await signIn(page, '井上 由美');
+  await page.getByRole('link', { name: '監査ログ' }).first().click();
+  await page.waitForURL(`${base}/staff/audit`);
+  assert.match(await page.locator('#audit-verify-text').textContent(), /改ざんされていません/);
+  assert.ok((await page.locator('#audit-log tbody tr').count()) > 0);
+  await expectAccessible(page, 'audit log');
+  await shot(page, 'register-audit');
+  await page.locator('#audit-action').fill('person.');
+  await page.locator('#audit-search').click();
+  await page.waitForURL(/action=person\./);
+  const actions = await page.locator('#audit-log tbody code:not(.audit-hash)').allTextContents();
+  assert.ok(actions.length > 0 && actions.every((a) => a.startsWith('person.')), actions.join(', '));
+  await expectAccessible(page, 'audit log filtered');
+  await shot(page, 'register-audit-filtered');
+  // The auditor manages no people.
+  const res = await page.goto(`${base}/staff/people`);
+  assert.equal(res.status(), 403);
+  await expectAccessible(page, 'refusal page');
+  await signOut(page);
+  assert.deepEqual(problems.filter((p) => !/status of 403/.test(p)), []);
+  await context.close();
+});
+
+test('people and API tokens: the secret is shown once', { timeout: 180000 }, async () => {
+  const context = await browser.newContext({ locale: 'ja-JP' });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await signIn(page, '緑川 一郎');
+  await page.goto(`${base}/staff/people`);
+  await expectAccessible(page, 'people');
+  await shot(page, 'register-people');
+  await page.goto(`${base}/staff/tokens`);
+  await expectAccessible(page, 'tokens');
+  await page.locator('#token-name').fill('reiki-system');
+  const me = await page.locator('#token-person option', { hasText: '緑川 一郎' }).getAttribute('value');
+  await page.locator('#token-person').selectOption(me);
+  await page.locator('#token-role').selectOption('pr-office-chief');
+  await page.locator('#token-issue').click();
+  await page.locator('#token-secret').waitFor();
+  const secret = await page.locator('#token-secret').textContent();
+  assert.match(secret, /^koho_midori\./);
+  await expectAccessible(page, 'token issued');
+  await shot(page, 'register-token-issued');
+  await page.goto(`${base}/staff/tokens`);
+  assert.ok(!(await page.content()).includes(secret), 'the secret is not shown again');
+  await signOut(page);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('the archive of posts: accessible, on a phone and printed', { timeout: 120000 }, async () => {
+  const context = await browser.newContext({ locale: 'ja-JP' });
+  const page = await context.newPage();
+  const problems = watch(page);
+  const res = await page.goto(`${base}/archive`);
+  assert.equal(res.status(), 200);
+  assert.match(res.headers()['cache-control'], /^public/);
+  assert.ok(res.headers().etag);
+  // koho serve --demo publishes two posts of みどり市防災 and a correction of one: the
+  // correction links its original, which is marked corrected and kept (みどり市 第11条).
+  assert.equal(await page.locator('#archive > li').count(), 3);
+  const correction = page.locator('.archive__entry--correction');
+  await correction.locator('a[href^="#post-"]').first().click();
+  const original = page.locator('.archive__entry--corrected');
+  assert.match(await original.textContent(), /「訂正済み」と明示して/);
+  assert.equal(await original.evaluate((el) => el.matches(':target')), true, 'the link leads to the original');
+  await expectAccessible(page, 'archive');
+  await shot(page, 'register-archive');
+  const filtered = await page.goto(`${base}/archive?account=${encodeURIComponent('x:@midori_bousai')}`);
+  assert.equal(filtered.status(), 200);
+  assert.equal(await page.locator('#archive > li').count(), 3);
+  await page.goto(`${base}/archive`);
+  await page.setViewportSize({ width: 375, height: 740 });
+  await expectAccessible(page, 'archive on a phone');
+  await shot(page, 'register-archive-phone');
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.locator('.archive-filter').isVisible(), false, 'no filter form on paper');
+  await shot(page, 'register-archive-print');
+  assert.deepEqual(problems, []);
+  await context.close();
+});
