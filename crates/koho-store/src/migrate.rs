@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "publishing outbox",
         sql: include_str!("../migrations/0004_outbox.sql"),
     },
+    Migration {
+        version: 6,
+        name: "public addresses of outbox images",
+        sql: include_str!("../migrations/0006_media_links.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands: the last migration's.
