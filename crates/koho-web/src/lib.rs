@@ -27,6 +27,7 @@ mod auth;
 mod error;
 pub mod forms;
 mod i18n;
+mod media;
 mod middleware;
 mod openapi;
 mod pages;
@@ -115,6 +116,8 @@ pub fn page_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             get(public::site_policy),
         ),
         ("/m/{slug}/verify", Method::GET, get(public::site_verify)),
+        // Outbox images for platforms that download them; public, no cookies.
+        ("/m/{slug}/media/{token}", Method::GET, get(media::serve)),
         ("/login", Method::GET, get(auth::login_form)),
         ("/login", Method::POST, post(auth::login_submit)),
         ("/logout", Method::POST, post(auth::logout)),

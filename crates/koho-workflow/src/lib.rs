@@ -25,6 +25,7 @@ pub mod demo;
 pub mod email;
 pub mod error;
 pub mod lookup;
+pub mod media_links;
 pub mod nationwide;
 pub mod overlap;
 pub mod policy;
