@@ -13,9 +13,10 @@
 //! results without JavaScript), the public register (`/official-accounts`, `.json`,
 //! `.csv`, `/official-accounts/{id}/policy`, `/verify`; the default municipality at the
 //! root and every one under `/m/{slug}/`, see `public.rs`), the archive feed
-//! `/archive.atom`, `/static/…` (hashed, immutable), `/login`, `/logout` and the staff
-//! pages under `/staff` (see [`page_routes`]), and the API in [`api_routes`], described by
-//! `/api/openapi.json`.
+//! `/archive.atom`, outbox images for the platforms that download them
+//! (`/m/{slug}/media/{token}`, see `media.rs`), `/static/…` (hashed, immutable),
+//! `/login`, `/logout` and the staff pages under `/staff` (see [`page_routes`]), and the
+//! API in [`api_routes`], described by `/api/openapi.json`.
 //!
 //! Still to come: the printable forms ([`forms`]) as staff pages; today the CLI writes
 //! them (`koho account form`).
