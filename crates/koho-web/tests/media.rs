@@ -181,3 +181,203 @@ async fn images_are_public_typed_cached_briefly_and_expire() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+/// The whole chain as Instagram sees it: the publisher publishes a post with an image
+/// through the real Instagram connector (a fake Graph API on 127.0.0.1), the connector
+/// hands Instagram an address under `KOHO_PUBLIC_URL` from koho's own media host, and
+/// that address, fetched the way Instagram fetches it, gives the stripped image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instagram_fetches_the_image_koho_serves() {
+    use koho_connect::registry::{Overrides, Registry};
+    use koho_store::{
+        AccountFields, AccountKind, AccountState, NewAccount, Platform, VerificationStatus,
+    };
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    const IG: &str = "17841400000000001";
+    let (store, site, _) = world().await;
+    let tenant = store.tenant_by_slug("midori").await.unwrap();
+    let ig_account = {
+        let mut tx = store.begin(&tenant).await.unwrap();
+        let a = tx
+            .accounts()
+            .create(&NewAccount {
+                fields: AccountFields {
+                    platform: Platform::Instagram,
+                    handle: "@midori_city_ig".into(),
+                    url: Some("https://www.instagram.com/midori_city_ig/".into()),
+                    display_name: "みどり市".into(),
+                    department_id: None,
+                    manager_id: None,
+                    registration_email: None,
+                    purpose: "市政情報の発信".into(),
+                    content_categories: vec![],
+                    tone: None,
+                    reply_policy: None,
+                    follow_policy: None,
+                    approval_required: true,
+                    kind: AccountKind::Main,
+                },
+                state: AccountState::Active,
+                verification: VerificationStatus::None,
+                followers_count: None,
+            })
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        a
+    };
+
+    // koho itself, reachable on loopback (allowed for KOHO_PUBLIC_URL).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public_url = format!("http://{}", listener.local_addr().unwrap());
+    let web = router_for(store.clone(), site);
+    tokio::spawn(async move { axum::serve(listener, web).await.unwrap() });
+
+    // Instagram's Graph API: a container from image_url, FINISHED, then media_publish.
+    let graph = MockServer::start().await;
+    let image_urls = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = image_urls.clone();
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{IG}/media")))
+        .respond_with(move |req: &wiremock::Request| {
+            let form: Vec<(String, String)> =
+                form_urlencoded::parse(&req.body).into_owned().collect();
+            let url = form
+                .iter()
+                .find(|(k, _)| k == "image_url")
+                .map(|(_, v)| v.clone())
+                .expect("Instagram needs image_url");
+            seen.lock().unwrap().push(url);
+            ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "9001"}))
+        })
+        .mount(&graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v23.0/9001"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id": "9001", "status_code": "FINISHED"})),
+        )
+        .mount(&graph)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/v23.0/{IG}/media_publish")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "9002"})))
+        .mount(&graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v23.0/9002"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            serde_json::json!({"id": "9002", "permalink": "https://www.instagram.com/p/X/"}),
+        ))
+        .mount(&graph)
+        .await;
+
+    let host = StoreMediaHost::new(
+        store.clone(),
+        &public_url,
+        Duration::from_secs(3600),
+        Arc::new(SystemClock),
+    )
+    .unwrap();
+    let mut overrides = Overrides::default();
+    overrides.api_urls.insert(
+        koho_connect::Platform::Instagram,
+        format!("{}/v23.0", graph.uri()),
+    );
+    let mut connectors = Connectors::new();
+    connectors.set_registry(Arc::new(
+        Registry::new(overrides, Some(Arc::new(host))).unwrap(),
+    ));
+    let key = CredentialKey::generate().unwrap();
+    let publisher = Publisher::new(
+        store.clone(),
+        connectors,
+        key,
+        Arc::new(SystemClock),
+        PublisherConfig::new("media-e2e"),
+    )
+    .unwrap();
+    publisher
+        .store_credential(
+            &tenant,
+            &ig_account.id,
+            IG,
+            &koho_workflow::credentials::Secrets {
+                access_token: koho_connect::Token::new("ig-token"),
+                refresh_token: None,
+                app_secret: None,
+            },
+            None,
+            &Actor::Cli,
+        )
+        .await
+        .unwrap();
+    let job = publisher
+        .enqueue(
+            &tenant,
+            &ApprovedTarget {
+                post_target_id: "t-ig".into(),
+                account_id: ig_account.id.clone(),
+                text: "みどり市の紅葉".into(),
+                images: vec![ImageInput {
+                    bytes: PNG_1X1.to_vec(),
+                    alt_text: Some("紅葉".into()),
+                }],
+                not_before: now_ms(),
+                deadline: now_ms() + 3_600_000,
+            },
+            &Actor::Cli,
+        )
+        .await
+        .unwrap();
+    let report = publisher.run_once().await.unwrap();
+    assert_eq!(report.published, 1, "{report:?}");
+    let published = {
+        let mut r = store.read(&tenant).await.unwrap();
+        r.publish_jobs().get(&job.id).await.unwrap()
+    };
+    assert_eq!(published.remote_id.as_deref(), Some("9002"));
+
+    let urls = image_urls.lock().unwrap().clone();
+    assert_eq!(urls.len(), 1);
+    assert!(
+        urls[0].starts_with(&format!("{public_url}/m/midori/media/")),
+        "{}",
+        urls[0]
+    );
+    // Fetched as Instagram fetches it: over HTTP, no cookies, no sign-in.
+    let (status, ctype, body) = fetch(&urls[0]).await;
+    assert_eq!(status, 200);
+    assert_eq!(ctype, "image/png");
+    assert!(body.starts_with(&[0x89, b'P', b'N', b'G']));
+}
+
+/// A plain HTTP GET over a TCP socket (the test needs no HTTP client crate).
+async fn fetch(url: &str) -> (u16, String, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut sock = tokio::net::TcpStream::connect(host).await.unwrap();
+    sock.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut raw = Vec::new();
+    sock.read_to_end(&mut raw).await.unwrap();
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..end]).to_string();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let ctype = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-type:")
+                .map(|v| v.trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, ctype, raw[end + 4..].to_vec())
+}
