@@ -113,9 +113,10 @@ impl BlueskyConnector {
         let s: CreatedSession = reply.json(Effect::Read)?;
         Ok(AccountAuth {
             account_ref: s.did,
+            expires_at_ms: jwt_expiry_ms(&s.access_jwt),
             access_token: Token::new(s.access_jwt),
-            expires_at_ms: None,
             refresh_token: Some(Token::new(s.refresh_jwt)),
+            app_secret: None,
         })
     }
 
@@ -233,12 +234,25 @@ impl BlueskyConnector {
     }
 }
 
+/// When an access JWT expires (its `exp` claim, Unix ms), so the publisher can refresh
+/// ahead of time. The signature is not checked: only the PDS that issued it can, and
+/// koho only schedules with it.
+pub fn jwt_expiry_ms(jwt: &str) -> Option<i64> {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let v: Value = serde_json::from_slice(&bytes).ok()?;
+    v.get("exp")?.as_i64()?.checked_mul(1000)
+}
+
 fn xrpc_error_name(reply: &Reply) -> Option<String> {
     let v: Value = serde_json::from_slice(&reply.body).ok()?;
     v.get("error")?.as_str().map(str::to_owned)
 }
 
-fn error_of(reply: &Reply, effect: Effect) -> ConnectError {
+pub(crate) fn error_of(reply: &Reply, effect: Effect) -> ConnectError {
     let v: Value = serde_json::from_slice(&reply.body).unwrap_or_default();
     let name = v
         .get("error")

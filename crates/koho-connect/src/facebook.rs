@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::http::{
     ConfigError, Effect, Http, HttpConfig, Reply, created_since, parse_rfc3339_ms, same_text,
 };
-use crate::meta::{IdOnly, error_of};
+use crate::meta::IdOnly;
 use crate::x::enc;
 use crate::{
     AccountAuth, Capabilities, ConnectError, Connector, Idempotency, Media, Platform, Profile,
@@ -76,15 +76,7 @@ impl FacebookConnector {
         auth: &AccountAuth,
         effect: Effect,
     ) -> Result<Reply, ConnectError> {
-        let reply = self
-            .http
-            .send(rb.bearer_auth(auth.access_token.expose()), effect)
-            .await?;
-        if reply.status.is_success() {
-            Ok(reply)
-        } else {
-            Err(error_of(&reply, effect))
-        }
+        crate::meta::call(&self.http, rb, auth, effect).await
     }
 
     fn photo_form(media: &Media, index: usize) -> Result<reqwest::multipart::Form, ConnectError> {

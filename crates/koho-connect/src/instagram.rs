@@ -18,8 +18,8 @@ use serde::Deserialize;
 use crate::http::{
     ConfigError, Effect, Http, HttpConfig, Reply, created_since, parse_rfc3339_ms, same_text,
 };
-use crate::media_host::{self, MediaHost};
-use crate::meta::{self, ContainerPolling, IdOnly, wait_container};
+use crate::media_host::MediaHost;
+use crate::meta::{self, ContainerApi, ContainerPolling, Containers};
 use crate::x::enc;
 use crate::{
     AccountAuth, Capabilities, ConnectError, Connector, Idempotency, Platform, Profile,
@@ -27,6 +27,16 @@ use crate::{
 };
 
 pub const DEFAULT_BASE_URL: &str = "https://graph.facebook.com/v23.0";
+
+const API: ContainerApi = ContainerApi {
+    platform: "Instagram",
+    create: "media",
+    publish: "media_publish",
+    text_field: "caption",
+    image_type: None,
+    text_type: None,
+    max_images: 10,
+};
 
 pub struct InstagramConnector {
     http: Http,
@@ -90,22 +100,13 @@ impl InstagramConnector {
         meta::call(&self.http, rb, auth, effect).await
     }
 
-    async fn container(
-        &self,
-        auth: &AccountAuth,
-        form: &[(&str, String)],
-    ) -> Result<String, ConnectError> {
-        let rb = self
-            .http
-            .client
-            .post(self.http.url(&format!("/{}/media", enc(&auth.account_ref))))
-            .form(form);
-        let reply = self.call(rb, auth, Effect::Prepare).await?;
-        Ok(reply.json::<IdOnly>(Effect::Prepare)?.id)
-    }
-
-    async fn wait_ready(&self, auth: &AccountAuth, container: &str) -> Result<(), ConnectError> {
-        wait_container(&self.http, auth, container, self.polling).await
+    fn containers(&self) -> Containers<'_> {
+        Containers {
+            api: API,
+            http: &self.http,
+            media_host: self.media_host.as_ref(),
+            polling: self.polling,
+        }
     }
 }
 
@@ -118,7 +119,7 @@ impl Connector for InstagramConnector {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             idempotency: Idempotency::Lookup,
-            max_images: 10,
+            max_images: API.max_images,
             alt_text: true,
             can_delete: false,
             can_read_posts: true,
@@ -130,71 +131,7 @@ impl Connector for InstagramConnector {
         auth: &AccountAuth,
         req: &PublishRequest,
     ) -> Result<RemotePost, ConnectError> {
-        if req.media.is_empty() {
-            return Err(ConnectError::Rejected {
-                code: "image_required".into(),
-                detail: "Instagram cannot publish a post without an image".into(),
-            });
-        }
-        if req.media.len() > 10 {
-            return Err(ConnectError::Rejected {
-                code: "too_many_images".into(),
-                detail: format!("Instagram takes at most 10 images, got {}", req.media.len()),
-            });
-        }
-        let host = self
-            .media_host
-            .as_ref()
-            .ok_or_else(|| media_host::missing("Instagram"))?;
-        let mut urls = Vec::with_capacity(req.media.len());
-        for (i, m) in req.media.iter().enumerate() {
-            urls.push(host.public_url(m, &req.idempotency_key, i).await?);
-        }
-        let container = if let [url] = urls.as_slice() {
-            let mut form = vec![("image_url", url.clone()), ("caption", req.text.clone())];
-            if let Some(alt) = req.media[0].alt_text.clone() {
-                form.push(("alt_text", alt));
-            }
-            self.container(auth, &form).await?
-        } else {
-            let mut children = Vec::with_capacity(urls.len());
-            for (url, m) in urls.iter().zip(&req.media) {
-                let mut form = vec![
-                    ("image_url", url.clone()),
-                    ("is_carousel_item", "true".to_owned()),
-                ];
-                if let Some(alt) = m.alt_text.clone() {
-                    form.push(("alt_text", alt));
-                }
-                children.push(self.container(auth, &form).await?);
-            }
-            for c in &children {
-                self.wait_ready(auth, c).await?;
-            }
-            let form = vec![
-                ("media_type", "CAROUSEL".to_owned()),
-                ("children", children.join(",")),
-                ("caption", req.text.clone()),
-            ];
-            self.container(auth, &form).await?
-        };
-        self.wait_ready(auth, &container).await?;
-        let rb = self
-            .http
-            .client
-            .post(
-                self.http
-                    .url(&format!("/{}/media_publish", enc(&auth.account_ref))),
-            )
-            .form(&[("creation_id", container.as_str())]);
-        let reply = self.call(rb, auth, Effect::Publish).await?;
-        let id = reply.json::<IdOnly>(Effect::Publish)?.id;
-        Ok(RemotePost {
-            url: meta::permalink(&self.http, auth, &id).await,
-            remote_id: id,
-            text: req.text.clone(),
-            created_at_ms: None,
-        })
+        self.containers().publish(auth, req).await
     }
 
     async fn find_published(

@@ -23,6 +23,8 @@ pub mod mastodon;
 pub mod media_host;
 pub mod meta;
 pub mod misskey;
+pub mod refresh;
+pub mod registry;
 pub mod threads;
 pub mod x;
 
@@ -65,6 +67,22 @@ pub struct AccountAuth {
     /// Refresh credential where the platform has one (X OAuth 2.0, Bluesky refresh JWT,
     /// Threads/Instagram long-lived token exchange).
     pub refresh_token: Option<Token>,
+    /// The Meta app's secret, where the app requires `appsecret_proof` on every Graph
+    /// API call (Facebook, Instagram, Threads); never sent itself, only its HMAC.
+    pub app_secret: Option<Token>,
+}
+
+impl AccountAuth {
+    /// A credential with only an access token.
+    pub fn bearer(account_ref: impl Into<String>, access_token: Token) -> AccountAuth {
+        AccountAuth {
+            account_ref: account_ref.into(),
+            access_token,
+            expires_at_ms: None,
+            refresh_token: None,
+            app_secret: None,
+        }
+    }
 }
 
 /// An image to attach, already stripped of location and identifying metadata.

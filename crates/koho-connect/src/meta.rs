@@ -1,18 +1,22 @@
 //! What Facebook Pages, Instagram and Threads share: Meta's Graph API error object and
-//! its rate-limit signals.
+//! its rate-limit signals, `appsecret_proof`, and the two-step container flow of
+//! Instagram and Threads.
 //!
 //! Meta reports throttling in the error code (4 app, 17 user, 32 page, 613 custom,
 //! 80001–80014 business use case) with HTTP 400 or 403 as often as 429, and says how
 //! long to wait only in the `X-Business-Use-Case-Usage` header
 //! (`estimated_time_to_regain_access`, minutes).
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use hmac::{Hmac, Mac};
 use serde::Deserialize;
 
 use crate::http::{Effect, Http, Reply, classify_status, now_ms, retry_after};
+use crate::media_host::{self, MediaHost};
 use crate::x::enc;
-use crate::{AccountAuth, ConnectError};
+use crate::{AccountAuth, ConnectError, PublishRequest, RemotePost};
 
 /// Meta's windows are an hour long; without an estimate, wait a fraction of that.
 const META_DEFAULT_WAIT: Duration = Duration::from_secs(15 * 60);
@@ -134,16 +138,38 @@ pub(crate) struct IdOnly {
     pub id: String,
 }
 
-/// One Graph API call with the account's token; error answers classified.
+/// `appsecret_proof`: HMAC-SHA256 of the access token keyed by the app secret, in
+/// lower-case hex. An app with "Require App Secret" on refuses calls without it, and a
+/// token stolen on its own cannot be used without the secret.
+pub fn appsecret_proof(access_token: &str, app_secret: &str) -> String {
+    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
+    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(app_secret.as_bytes()) else {
+        return String::new();
+    };
+    mac.update(access_token.as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// One Graph API call with the account's token (and its `appsecret_proof` when the
+/// credential carries the app secret); error answers classified.
 pub(crate) async fn call(
     http: &Http,
     rb: reqwest::RequestBuilder,
     auth: &AccountAuth,
     effect: Effect,
 ) -> Result<Reply, ConnectError> {
-    let reply = http
-        .send(rb.bearer_auth(auth.access_token.expose()), effect)
-        .await?;
+    let mut rb = rb.bearer_auth(auth.access_token.expose());
+    if let Some(secret) = auth.app_secret.as_ref().filter(|s| !s.expose().is_empty()) {
+        rb = rb.query(&[(
+            "appsecret_proof",
+            appsecret_proof(auth.access_token.expose(), secret.expose()),
+        )]);
+    }
+    let reply = http.send(rb, effect).await?;
     if reply.status.is_success() {
         Ok(reply)
     } else {
@@ -233,6 +259,158 @@ pub(crate) async fn wait_container(
     })
 }
 
+/// How one Meta product names the steps of its container flow.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ContainerApi {
+    /// For messages: `Instagram`, `Threads`.
+    pub platform: &'static str,
+    /// `POST /{user-id}/{create}`: `media` or `threads`.
+    pub create: &'static str,
+    /// `POST /{user-id}/{publish}`: `media_publish` or `threads_publish`.
+    pub publish: &'static str,
+    /// The field that carries the post's text: `caption` or `text`.
+    pub text_field: &'static str,
+    /// `media_type` of an image container, where the API wants one (Threads `IMAGE`).
+    pub image_type: Option<&'static str>,
+    /// `media_type` of a text-only container, where the platform has text posts
+    /// (Threads `TEXT`); `None`: a post needs an image.
+    pub text_type: Option<&'static str>,
+    pub max_images: usize,
+}
+
+/// Container, wait, publish: Instagram's and Threads' way of making a post public.
+pub(crate) struct Containers<'a> {
+    pub api: ContainerApi,
+    pub http: &'a Http,
+    pub media_host: Option<&'a Arc<dyn MediaHost>>,
+    pub polling: ContainerPolling,
+}
+
+impl Containers<'_> {
+    async fn create(
+        &self,
+        auth: &AccountAuth,
+        form: &[(&str, String)],
+    ) -> Result<String, ConnectError> {
+        let rb = self
+            .http
+            .client
+            .post(
+                self.http
+                    .url(&format!("/{}/{}", enc(&auth.account_ref), self.api.create)),
+            )
+            .form(form);
+        let reply = call(self.http, rb, auth, Effect::Prepare).await?;
+        Ok(reply.json::<IdOnly>(Effect::Prepare)?.id)
+    }
+
+    fn image_form(&self, url: &str, alt: Option<&String>) -> Vec<(&'static str, String)> {
+        let mut form = Vec::with_capacity(4);
+        if let Some(t) = self.api.image_type {
+            form.push(("media_type", t.to_owned()));
+        }
+        form.push(("image_url", url.to_owned()));
+        if let Some(alt) = alt.filter(|a| !a.trim().is_empty()) {
+            form.push(("alt_text", alt.clone()));
+        }
+        form
+    }
+
+    /// Publishes `req`: images are handed to the media host (the platform fetches them
+    /// from there), containers created and waited for, then the one call that makes
+    /// the post public. Only that last call can leave the outcome uncertain.
+    pub async fn publish(
+        &self,
+        auth: &AccountAuth,
+        req: &PublishRequest,
+    ) -> Result<RemotePost, ConnectError> {
+        let api = self.api;
+        if req.media.is_empty() && api.text_type.is_none() {
+            return Err(ConnectError::Rejected {
+                code: "image_required".into(),
+                detail: format!("{} cannot publish a post without an image", api.platform),
+            });
+        }
+        if req.media.len() > api.max_images {
+            return Err(ConnectError::Rejected {
+                code: "too_many_images".into(),
+                detail: format!(
+                    "{} takes at most {} images, got {}",
+                    api.platform,
+                    api.max_images,
+                    req.media.len()
+                ),
+            });
+        }
+        let mut urls = Vec::with_capacity(req.media.len());
+        if !req.media.is_empty() {
+            let host = self
+                .media_host
+                .ok_or_else(|| media_host::missing(api.platform))?;
+            for (i, m) in req.media.iter().enumerate() {
+                urls.push(host.public_url(m, &req.idempotency_key, i).await?);
+            }
+        }
+        let container = match urls.as_slice() {
+            [] => {
+                let text_type = api.text_type.unwrap_or("TEXT");
+                self.create(
+                    auth,
+                    &[
+                        ("media_type", text_type.to_owned()),
+                        (api.text_field, req.text.clone()),
+                    ],
+                )
+                .await?
+            }
+            [url] => {
+                let mut form = self.image_form(url, req.media[0].alt_text.as_ref());
+                form.push((api.text_field, req.text.clone()));
+                self.create(auth, &form).await?
+            }
+            many => {
+                let mut children = Vec::with_capacity(many.len());
+                for (url, m) in many.iter().zip(&req.media) {
+                    let mut form = self.image_form(url, m.alt_text.as_ref());
+                    form.push(("is_carousel_item", "true".to_owned()));
+                    children.push(self.create(auth, &form).await?);
+                }
+                for c in &children {
+                    wait_container(self.http, auth, c, self.polling).await?;
+                }
+                self.create(
+                    auth,
+                    &[
+                        ("media_type", "CAROUSEL".to_owned()),
+                        ("children", children.join(",")),
+                        (api.text_field, req.text.clone()),
+                    ],
+                )
+                .await?
+            }
+        };
+        if !urls.is_empty() {
+            wait_container(self.http, auth, &container, self.polling).await?;
+        }
+        let rb = self
+            .http
+            .client
+            .post(
+                self.http
+                    .url(&format!("/{}/{}", enc(&auth.account_ref), api.publish)),
+            )
+            .form(&[("creation_id", container.as_str())]);
+        let reply = call(self.http, rb, auth, Effect::Publish).await?;
+        let id = reply.json::<IdOnly>(Effect::Publish)?.id;
+        Ok(RemotePost {
+            url: permalink(self.http, auth, &id).await,
+            remote_id: id,
+            text: req.text.clone(),
+            created_at_ms: None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +423,14 @@ mod tests {
         assert_eq!(regain_access(app), None);
         assert!(is_rate_limit_code(613) && is_rate_limit_code(80001) && !is_rate_limit_code(100));
         assert!(is_auth_code(190) && !is_auth_code(200));
+    }
+
+    #[test]
+    fn appsecret_proof_is_hex_hmac_sha256() {
+        // RFC 4231, test case 2: key "Jefe".
+        assert_eq!(
+            appsecret_proof("what do ya want for nothing?", "Jefe"),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use crate::http::{
     ConfigError, Effect, Http, HttpConfig, Reply, created_since, parse_rfc3339_ms, same_text,
 };
-use crate::media_host::{self, MediaHost};
-use crate::meta::{self, ContainerPolling, IdOnly, wait_container};
+use crate::media_host::MediaHost;
+use crate::meta::{self, ContainerApi, ContainerPolling, Containers};
 use crate::x::enc;
 use crate::{
     AccountAuth, Capabilities, ConnectError, Connector, Idempotency, Platform, Profile,
@@ -23,8 +23,16 @@ use crate::{
 
 pub const DEFAULT_BASE_URL: &str = "https://graph.threads.net/v1.0";
 
-/// Threads allows up to 20 items in a carousel.
-const MAX_IMAGES: usize = 20;
+const API: ContainerApi = ContainerApi {
+    platform: "Threads",
+    create: "threads",
+    publish: "threads_publish",
+    text_field: "text",
+    image_type: Some("IMAGE"),
+    text_type: Some("TEXT"),
+    // Threads allows up to 20 items in a carousel.
+    max_images: 20,
+};
 
 pub struct ThreadsConnector {
     http: Http,
@@ -86,21 +94,13 @@ impl ThreadsConnector {
         meta::call(&self.http, rb, auth, effect).await
     }
 
-    async fn container(
-        &self,
-        auth: &AccountAuth,
-        form: &[(&str, String)],
-    ) -> Result<String, ConnectError> {
-        let rb = self
-            .http
-            .client
-            .post(
-                self.http
-                    .url(&format!("/{}/threads", enc(&auth.account_ref))),
-            )
-            .form(form);
-        let reply = self.call(rb, auth, Effect::Prepare).await?;
-        Ok(reply.json::<IdOnly>(Effect::Prepare)?.id)
+    fn containers(&self) -> Containers<'_> {
+        Containers {
+            api: API,
+            http: &self.http,
+            media_host: self.media_host.as_ref(),
+            polling: self.polling,
+        }
     }
 }
 
@@ -113,7 +113,7 @@ impl Connector for ThreadsConnector {
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             idempotency: Idempotency::Lookup,
-            max_images: MAX_IMAGES,
+            max_images: API.max_images,
             alt_text: true,
             can_delete: true,
             can_read_posts: true,
@@ -125,90 +125,7 @@ impl Connector for ThreadsConnector {
         auth: &AccountAuth,
         req: &PublishRequest,
     ) -> Result<RemotePost, ConnectError> {
-        if req.media.len() > MAX_IMAGES {
-            return Err(ConnectError::Rejected {
-                code: "too_many_images".into(),
-                detail: format!(
-                    "Threads takes at most {MAX_IMAGES} images, got {}",
-                    req.media.len()
-                ),
-            });
-        }
-        let mut urls = Vec::with_capacity(req.media.len());
-        if !req.media.is_empty() {
-            let host = self
-                .media_host
-                .as_ref()
-                .ok_or_else(|| media_host::missing("Threads"))?;
-            for (i, m) in req.media.iter().enumerate() {
-                urls.push(host.public_url(m, &req.idempotency_key, i).await?);
-            }
-        }
-        let container = match urls.as_slice() {
-            [] => {
-                self.container(
-                    auth,
-                    &[("media_type", "TEXT".into()), ("text", req.text.clone())],
-                )
-                .await?
-            }
-            [url] => {
-                let mut form = vec![
-                    ("media_type", "IMAGE".to_owned()),
-                    ("image_url", url.clone()),
-                    ("text", req.text.clone()),
-                ];
-                if let Some(alt) = req.media[0].alt_text.clone() {
-                    form.push(("alt_text", alt));
-                }
-                self.container(auth, &form).await?
-            }
-            many => {
-                let mut children = Vec::with_capacity(many.len());
-                for (url, m) in many.iter().zip(&req.media) {
-                    let mut form = vec![
-                        ("media_type", "IMAGE".to_owned()),
-                        ("image_url", url.clone()),
-                        ("is_carousel_item", "true".to_owned()),
-                    ];
-                    if let Some(alt) = m.alt_text.clone() {
-                        form.push(("alt_text", alt));
-                    }
-                    children.push(self.container(auth, &form).await?);
-                }
-                for c in &children {
-                    wait_container(&self.http, auth, c, self.polling).await?;
-                }
-                self.container(
-                    auth,
-                    &[
-                        ("media_type", "CAROUSEL".into()),
-                        ("children", children.join(",")),
-                        ("text", req.text.clone()),
-                    ],
-                )
-                .await?
-            }
-        };
-        if !urls.is_empty() {
-            wait_container(&self.http, auth, &container, self.polling).await?;
-        }
-        let rb = self
-            .http
-            .client
-            .post(
-                self.http
-                    .url(&format!("/{}/threads_publish", enc(&auth.account_ref))),
-            )
-            .form(&[("creation_id", container.as_str())]);
-        let reply = self.call(rb, auth, Effect::Publish).await?;
-        let id = reply.json::<IdOnly>(Effect::Publish)?.id;
-        Ok(RemotePost {
-            url: meta::permalink(&self.http, auth, &id).await,
-            remote_id: id,
-            text: req.text.clone(),
-            created_at_ms: None,
-        })
+        self.containers().publish(auth, req).await
     }
 
     async fn find_published(

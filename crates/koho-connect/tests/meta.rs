@@ -48,6 +48,10 @@ struct State {
     fault: Option<Fault>,
     slow_polls: u32,
     forms: Vec<HashMap<String, String>>,
+    /// The app requires `appsecret_proof` (Meta's "Require App Secret"): this value.
+    required_proof: Option<String>,
+    /// Every call's `appsecret_proof`, in order.
+    proofs: Vec<Option<String>>,
 }
 
 #[derive(Clone)]
@@ -140,6 +144,31 @@ impl Respond for Fake {
                 190,
                 "Error validating access token: Session has expired on Sunday, 22-Nov-26 04:00:00 PST.",
             );
+        }
+        let proof = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "appsecret_proof")
+            .map(|(_, v)| v.into_owned());
+        st.proofs.push(proof.clone());
+        if let Some(required) = st.required_proof.clone() {
+            match proof {
+                None => {
+                    return graph_error(
+                        400,
+                        100,
+                        "API calls from the server require an appsecret_proof argument",
+                    );
+                }
+                Some(p) if p != required => {
+                    return graph_error(
+                        400,
+                        100,
+                        "Invalid appsecret_proof provided in the API argument",
+                    );
+                }
+                Some(_) => {}
+            }
         }
         match st.fault {
             Some(Fault::Throttled) if req.method.as_str() == "POST" => {
@@ -477,4 +506,70 @@ async fn threads_text_image_list_delete_and_uncertain_publish() {
     th.delete(&a, &i.remote_id).await.unwrap();
     assert_eq!(th.recent_posts(&a, 10).await.unwrap().len(), 1);
     assert_eq!(th.profile(&a).await.unwrap().display_name, "浦臼町");
+}
+
+/// HMAC-SHA256("page-token") keyed by "app-secret-123", hex, computed independently
+/// (Python `hmac.new(b"app-secret-123", b"page-token", hashlib.sha256).hexdigest()`).
+const PROOF: &str = "c900e723d23592431eb3dd41a493d033df83f131e8048851b4ca108039abfc5d";
+
+#[tokio::test]
+async fn appsecret_proof_goes_with_every_graph_call_when_the_credential_has_the_secret() {
+    let (server, fake) = fake().await;
+    let a = koho_connect::AccountAuth {
+        app_secret: Some(koho_connect::Token::new("app-secret-123")),
+        ..auth(PAGE, "page-token")
+    };
+    fake.0.lock().unwrap().required_proof = Some(PROOF.to_owned());
+    let fb = FacebookConnector::new(&cfg(&server)).unwrap();
+    fb.publish(&a, &request("お知らせ", "p1", vec![png("図")]))
+        .await
+        .unwrap();
+    fb.recent_posts(&a, 5).await.unwrap();
+    let ig = InstagramConnector::new(&cfg(&server), Some(Arc::new(FakeMediaHost)))
+        .unwrap()
+        .with_polling(FAST);
+    let ig_auth = koho_connect::AccountAuth {
+        account_ref: IG.to_owned(),
+        ..a.clone()
+    };
+    fake.0.lock().unwrap().slow_polls = 1;
+    ig.publish(&ig_auth, &request("写真", "p2", vec![png("写真")]))
+        .await
+        .unwrap();
+    fake.0.lock().unwrap().slow_polls = 0;
+    let th = ThreadsConnector::new(&cfg(&server), None).unwrap();
+    let th_auth = koho_connect::AccountAuth {
+        account_ref: TH.to_owned(),
+        ..a.clone()
+    };
+    th.publish(&th_auth, &request("文字", "p3", vec![]))
+        .await
+        .unwrap();
+    {
+        let st = fake.0.lock().unwrap();
+        // Create, poll, publish, permalink …: every call carried the proof.
+        assert!(st.proofs.len() >= 8, "{:?}", st.proofs);
+        assert!(st.proofs.iter().all(|p| p.as_deref() == Some(PROOF)));
+    }
+    // A wrong secret gives a wrong proof, which the app refuses; nothing is public.
+    let wrong = koho_connect::AccountAuth {
+        app_secret: Some(koho_connect::Token::new("another-secret")),
+        ..a.clone()
+    };
+    let err = fb
+        .publish(&wrong, &request("x", "p4", vec![]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ConnectError::Rejected { ref code, .. } if code == "100"),
+        "{err:?}"
+    );
+    // Without a secret in the credential no proof is sent (apps that do not require it).
+    {
+        let mut st = fake.0.lock().unwrap();
+        st.required_proof = None;
+        st.proofs.clear();
+    }
+    fb.recent_posts(&auth(PAGE, "page-token"), 1).await.unwrap();
+    assert_eq!(fake.0.lock().unwrap().proofs, vec![None]);
 }

@@ -530,6 +530,18 @@ const TABLES: &[TableSpec] = &[
             ("resolved_by", Text),
         ],
     },
+    TableSpec {
+        name: "publish_media_links",
+        order_by: "token",
+        columns: &[
+            ("token", Text),
+            ("municipality_id", Text),
+            ("job_id", Text),
+            ("media_index", Int),
+            ("expires_at", Int),
+            ("created_at", Int),
+        ],
+    },
 ];
 
 impl TableSpec {

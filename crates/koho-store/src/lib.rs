@@ -81,8 +81,8 @@ pub use repo::events::AccountEvents;
 pub use repo::municipality::MunicipalityRecord;
 pub use repo::outbox::{
     AccountHold, AccountHolds, AlertKind, ClaimRequest, ClaimedJob, CredentialStatus, JobKind,
-    JobMedia, JobState, NewAlert, NewCredential, NewPublishJob, PlatformCredentials, PublishAlert,
-    PublishAlerts, PublishJob, PublishJobs, StoredCredential,
+    JobMedia, JobState, MediaLink, MediaLinks, NewAlert, NewCredential, NewPublishJob,
+    PlatformCredentials, PublishAlert, PublishAlerts, PublishJob, PublishJobs, StoredCredential,
 };
 pub use repo::people::People;
 pub use repo::policies::PolicyVersions;

@@ -43,6 +43,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "posts meet the outbox: job to post target foreign key, post images",
         sql: include_str!("../migrations/0005_post_publishing.sql"),
     },
+    Migration {
+        version: 6,
+        name: "public addresses of outbox images",
+        sql: include_str!("../migrations/0006_media_links.sql"),
+    },
 ];
 
 /// The schema version this build creates and understands: the last migration's.

@@ -11,7 +11,9 @@ use crate::ids::{MunicipalityId, Tenant};
 use crate::migrate;
 use crate::model::{Actor, Municipality, NewMunicipality, now_ms};
 use crate::repo::municipality::{self, MunicipalityRecord};
-use crate::repo::outbox::{AccountHolds, PlatformCredentials, PublishAlerts, PublishJobs};
+use crate::repo::outbox::{
+    AccountHolds, MediaLinks, PlatformCredentials, PublishAlerts, PublishJobs,
+};
 use crate::repo::posts::Posts;
 use crate::repo::{
     ReadOnly, ReadWrite,
@@ -290,6 +292,11 @@ macro_rules! accessors {
             /// Publisher alerts.
             pub fn publish_alerts(&mut self) -> PublishAlerts<'_, $access> {
                 PublishAlerts::new(&mut self.tx, &self.tenant)
+            }
+
+            /// Public addresses of outbox images.
+            pub fn media_links(&mut self) -> MediaLinks<'_, $access> {
+                MediaLinks::new(&mut self.tx, &self.tenant)
             }
         }
     };

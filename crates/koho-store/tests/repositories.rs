@@ -548,3 +548,113 @@ async fn accounts_applications_policies_events() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn media_links_are_one_per_job_image_and_only_grow_longer() {
+    each_engine(|env| async move {
+        let db = env.open().await;
+        let w = world(&db.store, "kamisu", "@kamisu_city").await;
+        let mut tx = db.store.begin(&w.tenant).await.unwrap();
+        let job = tx
+            .publish_jobs()
+            .enqueue(&NewPublishJob {
+                account_id: w.account.id.clone(),
+                // A broadcast job: it needs no post target row.
+                post_target_id: None,
+                kind: JobKind::Emergency,
+                broadcast_id: Some("b-media".into()),
+                body: "お知らせ".into(),
+                media: vec![JobMedia {
+                    bytes: vec![1, 2, 3],
+                    mime: "image/png".into(),
+                    alt_text: None,
+                }],
+                idempotency_key: "key-media-1".into(),
+                not_before: 0,
+                deadline: 10,
+                created_by: Actor::Cli,
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            tx.publish_jobs()
+                .get_by_idempotency_key("key-media-1")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            job.id
+        );
+        assert_eq!(
+            tx.publish_jobs()
+                .get_by_idempotency_key("no-such-key")
+                .await
+                .unwrap(),
+            None
+        );
+        let first_token = "a".repeat(64);
+        let l1 = tx
+            .media_links()
+            .issue(&job.id, 0, &first_token, 1_000)
+            .await
+            .unwrap();
+        assert_eq!(l1.token, first_token);
+        assert_eq!(l1.expires_at, 1_000);
+        // Asked again (a retried publish) with another candidate: the same token, the
+        // expiry moved out, never in.
+        let l2 = tx
+            .media_links()
+            .issue(&job.id, 0, &"b".repeat(64), 5_000)
+            .await
+            .unwrap();
+        assert_eq!(l2.token, first_token);
+        assert_eq!(l2.expires_at, 5_000);
+        let l3 = tx
+            .media_links()
+            .issue(&job.id, 0, &"c".repeat(64), 2_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            (l3.token.as_str(), l3.expires_at),
+            (first_token.as_str(), 5_000)
+        );
+        // Another image of the job is another link.
+        let other = tx
+            .media_links()
+            .issue(&job.id, 1, &"d".repeat(64), 5_000)
+            .await
+            .unwrap();
+        assert_ne!(other.token, first_token);
+        assert_eq!(
+            tx.media_links()
+                .get(&first_token)
+                .await
+                .unwrap()
+                .unwrap()
+                .media_index,
+            0
+        );
+        assert_eq!(tx.media_links().get(&"e".repeat(64)).await.unwrap(), None);
+        // Short tokens, negative indexes and unknown jobs are refused.
+        assert_code(
+            tx.media_links().issue(&job.id, 2, "short", 5_000).await,
+            "STORE_INVALID",
+        );
+        assert_code(
+            tx.media_links()
+                .issue(&job.id, -1, &"f".repeat(64), 5_000)
+                .await,
+            "STORE_INVALID",
+        );
+        assert_not_found(
+            tx.media_links()
+                .issue(&PublishJobId::from("nope"), 0, &"f".repeat(64), 5_000)
+                .await,
+        );
+        // The token never appears when the link is serialised (audit entries).
+        let shown = serde_json::to_string(&l1).unwrap();
+        assert!(!shown.contains(&first_token), "{shown}");
+        tx.commit().await.unwrap();
+    })
+    .await;
+}

@@ -250,6 +250,12 @@ async fn no_repository_function_crosses_municipalities() {
                 .unwrap(),
             None
         );
+        assert_eq!(
+            pj.get_by_idempotency_key(&bo.job.idempotency_key)
+                .await
+                .unwrap(),
+            None
+        );
         assert!(
             pj.list(None, 1000)
                 .await
@@ -284,6 +290,10 @@ async fn no_repository_function_crosses_municipalities() {
             .unwrap();
         assert!(claimed.is_empty(), "claimed B's job: {claimed:?}");
         assert_not_found(pj.update(&bo.job).await);
+        let mut ml = tx.media_links();
+        assert_eq!(ml.get(&bo.media_token).await.unwrap(), None);
+        assert_eq!(ml.get_for(&bo.job.id, 0).await.unwrap(), None);
+        assert_not_found(ml.issue(&bo.job.id, 0, &"a".repeat(64), 1).await);
         let mut cr = tx.credentials();
         assert_eq!(cr.get(&b.account.id).await.unwrap(), None);
         assert!(cr.list().await.unwrap().is_empty());
@@ -409,7 +419,14 @@ async fn b_snapshot(store: &Store, b: &World) -> String {
             .list_for_account(&b.account.id)
             .await
             .unwrap(),
-    )
+    ) + &{
+        let jobs = r.publish_jobs().list(None, 1_000).await.unwrap();
+        let mut links = Vec::new();
+        for j in &jobs {
+            links.push(r.media_links().get_for(&j.id, 0).await.unwrap());
+        }
+        format!("\n{links:?}")
+    }
 }
 
 /// The posting tables: municipality A reaches none of B's posts, versions, targets,
@@ -822,6 +839,8 @@ async fn b_auth_snapshot(store: &Store, b: &World, session: &SessionId) -> Strin
 struct OutboxRows {
     job: PublishJob,
     alert: PublishAlert,
+    /// The token of a media link to B's job image.
+    media_token: String,
 }
 
 fn new_job(account: &AccountId, target: &str) -> NewPublishJob {
@@ -877,6 +896,16 @@ async fn outbox_rows(store: &Store, b: &World) -> OutboxRows {
         })
         .await
         .unwrap();
+    let media_token = tx
+        .media_links()
+        .issue(&job.id, 0, &"b".repeat(64), i64::MAX)
+        .await
+        .unwrap()
+        .token;
     tx.commit().await.unwrap();
-    OutboxRows { job, alert }
+    OutboxRows {
+        job,
+        alert,
+        media_token,
+    }
 }

@@ -13,9 +13,10 @@
 //! results without JavaScript), the public register (`/official-accounts`, `.json`,
 //! `.csv`, `/official-accounts/{id}/policy`, `/verify`; the default municipality at the
 //! root and every one under `/m/{slug}/`, see `public.rs`), the archive
-//! `/archive` (also under `/m/{slug}/`) and its feed `/archive.atom`, `/static/…` (hashed,
-//! immutable), `/login`, `/logout` and the staff
-//! pages under `/staff` (see [`page_routes`]), and the API in [`api_routes`], described by
+//! `/archive` (also under `/m/{slug}/`) and its feed `/archive.atom`, outbox images for
+//! the platforms that download them (`/m/{slug}/media/{token}`, see `media.rs`),
+//! `/static/…` (hashed, immutable), `/login`, `/logout` and the staff pages under
+//! `/staff` (see [`page_routes`]), and the API in [`api_routes`], described by
 //! `/api/openapi.json`.
 //!
 //! The register's staff
@@ -36,6 +37,7 @@ pub mod forms;
 mod head_cache;
 pub use head_cache::HEAD_RECHECK;
 mod i18n;
+mod media;
 mod middleware;
 mod openapi;
 mod openapi_register;
@@ -154,6 +156,8 @@ pub fn page_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             get(public::site_policy),
         ),
         ("/m/{slug}/verify", Method::GET, get(public::site_verify)),
+        // Outbox images for platforms that download them; public, no cookies.
+        ("/m/{slug}/media/{token}", Method::GET, get(media::serve)),
         ("/login", Method::GET, get(auth::login_form)),
         ("/login", Method::POST, post(auth::login_submit)),
         ("/logout", Method::POST, post(auth::logout)),

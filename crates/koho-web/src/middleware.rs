@@ -257,10 +257,13 @@ pub async fn layer(State(app): State<AppState>, mut req: Request, next: Next) ->
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
-    h.insert(
-        "cross-origin-resource-policy",
-        HeaderValue::from_static("same-origin"),
-    );
+    if !h.contains_key("cross-origin-resource-policy") {
+        // Only a handler that serves to other origins (outbox images) loosens this.
+        h.insert(
+            "cross-origin-resource-policy",
+            HeaderValue::from_static("same-origin"),
+        );
+    }
     if app.options().https {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

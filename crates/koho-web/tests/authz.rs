@@ -136,7 +136,65 @@ impl Visitor {
     }
 }
 
-async fn spawn() -> (App, Workflow) {
+/// A 1×1 PNG for an outbox job's image.
+const PNG_1X1: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// The path of a live media link to an outbox image (as Instagram would fetch it).
+async fn media_path(store: &koho_store::Store, site: &Workflow) -> String {
+    use koho_workflow::publisher::{
+        ApprovedTarget, Connectors, ImageInput, Publisher, PublisherConfig, SystemClock,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let publisher = Publisher::new(
+        store.clone(),
+        Connectors::new(),
+        koho_workflow::credentials::CredentialKey::generate().unwrap(),
+        std::sync::Arc::new(SystemClock),
+        PublisherConfig::new("authz"),
+    )
+    .unwrap();
+    let tenant = store.tenant_by_slug("midori").await.unwrap();
+    let job = publisher
+        .enqueue(
+            &tenant,
+            &ApprovedTarget {
+                post_target_id: "authz-media".into(),
+                account_id: site.accounts().await.unwrap()[0].id.clone(),
+                text: "お知らせ".into(),
+                images: vec![ImageInput {
+                    bytes: PNG_1X1.to_vec(),
+                    alt_text: Some("図".into()),
+                }],
+                not_before: now,
+                deadline: now + 3_600_000,
+            },
+            &koho_store::Actor::Cli,
+        )
+        .await
+        .unwrap();
+    let host = koho_workflow::media_links::StoreMediaHost::new(
+        store.clone(),
+        "https://koho.example.jp",
+        std::time::Duration::from_secs(3600),
+        std::sync::Arc::new(SystemClock),
+    )
+    .unwrap();
+    let url = host.link_for(&job.idempotency_key, 0).await.unwrap();
+    url.strip_prefix("https://koho.example.jp")
+        .unwrap()
+        .to_owned()
+}
+
+async fn spawn() -> (App, Workflow, String) {
     let store = koho_store::Store::open("sqlite::memory:").await.unwrap();
     let g = Guideline::preset("midori").unwrap().unwrap();
     let c = Checker::new(&g).unwrap();
@@ -145,6 +203,7 @@ async fn spawn() -> (App, Workflow) {
         .unwrap();
     let site = Workflow::open(&store, "midori", g.clone()).await.unwrap();
     site.install_demo_credentials().await.unwrap();
+    let media = media_path(&store, &site).await;
     let state = AppState::new(
         store,
         vec![site.clone()],
@@ -169,6 +228,7 @@ async fn spawn() -> (App, Workflow) {
             client: Client::builder(TokioExecutor::new()).build_http(),
         },
         site,
+        media,
     )
 }
 
@@ -225,7 +285,7 @@ const APPROVER: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_with_every_role() {
-    let (app, site) = spawn().await;
+    let (app, site, media) = spawn().await;
     let people = site.people().await.unwrap();
     let email_of = |name: &str| {
         people
@@ -395,6 +455,14 @@ async fn every_route_with_every_role() {
             "/m/{slug}/verify",
             Method::GET,
             "/m/midori/verify?q=%40midori_clty".into(),
+            String::new(),
+            [200; 5],
+        ),
+        // Outbox images for the platforms that download them: public, no sign-in.
+        (
+            "/m/{slug}/media/{token}",
+            Method::GET,
+            media.clone(),
             String::new(),
             [200; 5],
         ),

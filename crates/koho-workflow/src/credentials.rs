@@ -252,6 +252,8 @@ fn associated_data(municipality: &MunicipalityId, account: &AccountId) -> Vec<u8
 pub struct Secrets {
     pub access_token: Token,
     pub refresh_token: Option<Token>,
+    /// The Meta app secret for `appsecret_proof`, where the account's app requires it.
+    pub app_secret: Option<Token>,
 }
 
 impl std::fmt::Debug for Secrets {
@@ -265,6 +267,7 @@ impl Secrets {
         serde_json::json!({
             "access_token": self.access_token.expose(),
             "refresh_token": self.refresh_token.as_ref().map(Token::expose),
+            "app_secret": self.app_secret.as_ref().map(Token::expose),
         })
         .to_string()
         .into_bytes()
@@ -278,6 +281,11 @@ impl Secrets {
                 .get("refresh_token")
                 .and_then(serde_json::Value::as_str)
                 .map(Token::new),
+            // Absent in credentials sealed before app secrets were kept.
+            app_secret: v
+                .get("app_secret")
+                .and_then(serde_json::Value::as_str)
+                .map(Token::new),
         })
     }
 
@@ -288,6 +296,7 @@ impl Secrets {
             access_token: self.access_token.clone(),
             expires_at_ms,
             refresh_token: self.refresh_token.clone(),
+            app_secret: self.app_secret.clone(),
         }
     }
 }
@@ -300,6 +309,7 @@ mod tests {
         Secrets {
             access_token: Token::new("at-very-secret"),
             refresh_token: Some(Token::new("rt-very-secret")),
+            app_secret: Some(Token::new("as-very-secret")),
         }
     }
 

@@ -27,6 +27,7 @@ pub mod demo_posts;
 pub mod email;
 pub mod error;
 pub mod lookup;
+pub mod media_links;
 pub mod nationwide;
 pub mod overlap;
 pub mod policy;

@@ -125,17 +125,16 @@ impl Clock for ManualClock {
     }
 }
 
-/// Exchanges a refresh credential for a new access token, where the platform has one.
-#[async_trait::async_trait]
-pub trait CredentialRefresher: Send + Sync {
-    async fn refresh(&self, auth: &AccountAuth) -> Result<AccountAuth, ConnectError>;
-}
+pub use koho_connect::refresh::CredentialRefresher;
 
-/// The connectors (and refreshers) the publisher may use, by platform id (`x`, `bluesky` …).
+/// The connectors (and refreshers) the publisher may use: fixed ones by platform id
+/// (`x`, `bluesky` …), else one per (platform, server) from the account's own address
+/// ([`koho_connect::registry::Registry`]).
 #[derive(Clone, Default)]
 pub struct Connectors {
     connectors: HashMap<String, Arc<dyn Connector>>,
     refreshers: HashMap<String, Arc<dyn CredentialRefresher>>,
+    registry: Option<Arc<koho_connect::registry::Registry>>,
 }
 
 impl std::fmt::Debug for Connectors {
@@ -144,6 +143,7 @@ impl std::fmt::Debug for Connectors {
         ids.sort();
         f.debug_struct("Connectors")
             .field("platforms", &ids)
+            .field("registry", &self.registry)
             .finish()
     }
 }
@@ -170,13 +170,42 @@ impl Connectors {
         self
     }
 
-    fn get(&self, platform_id: &str) -> Option<&Arc<dyn Connector>> {
-        self.connectors.get(platform_id)
+    /// Builds connectors for accounts without a fixed one from their own addresses.
+    pub fn set_registry(&mut self, registry: Arc<koho_connect::registry::Registry>) -> &mut Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// The connector and refresher for one account.
+    async fn for_account(
+        &self,
+        account: &OfficialAccount,
+    ) -> Result<(Arc<dyn Connector>, Option<Arc<dyn CredentialRefresher>>), ConnectError> {
+        let id = account.fields.platform.as_str();
+        let fixed_refresher = self.refreshers.get(id).cloned();
+        if let Some(c) = self.connectors.get(id) {
+            return Ok((c.clone(), fixed_refresher));
+        }
+        let (Some(registry), Some(platform)) =
+            (&self.registry, koho_guideline::Platform::from_id(id))
+        else {
+            return Err(ConnectError::Rejected {
+                code: "no-connector".into(),
+                detail: format!("no connector for platform {id} in this publisher"),
+            });
+        };
+        let address = koho_connect::registry::AccountAddress {
+            platform,
+            handle: &account.fields.handle,
+            url: account.fields.url.as_deref(),
+        };
+        let e = registry.endpoint(&address).await?;
+        Ok((e.connector, fixed_refresher.or(e.refresher)))
     }
 
     /// True when no connector is configured.
     pub fn is_empty(&self) -> bool {
-        self.connectors.is_empty()
+        self.connectors.is_empty() && self.registry.is_none()
     }
 }
 
@@ -866,16 +895,13 @@ impl Publisher {
                 let mut r = self.store.read(tenant).await?;
                 r.accounts().get(&t.account_id).await?
             };
-            let Some(connector) = self
-                .connectors
-                .get(account.fields.platform.as_str())
-                .cloned()
-            else {
+            // No connector for the account's server yet: try again next round.
+            let Ok((connector, refresher)) = self.connectors.for_account(&account).await else {
                 continue;
             };
             let now = self.clock.now_ms();
             // No usable credential: the publishing side raises that alert; try again later.
-            let Ok(auth) = self.auth_for(tenant, &account, now).await? else {
+            let Ok(auth) = self.auth_for(tenant, &account, refresher, now).await? else {
                 continue;
             };
             let problem = if connector.capabilities().can_delete {
@@ -1061,22 +1087,26 @@ impl Publisher {
             let mut r = self.store.read(tenant).await?;
             r.accounts().get(&job.account_id).await?
         };
-        let Some(connector) = self
-            .connectors
-            .get(account.fields.platform.as_str())
-            .cloned()
-        else {
-            return Ok(Outcome::Retry {
-                at: now + ms(self.config.backoff_max),
-                uncertain: job.uncertain,
-                code: "no-connector",
-                detail: format!(
-                    "no connector for platform {} in this publisher",
-                    account.fields.platform
-                ),
-            });
+        let (connector, refresher) = match self.connectors.for_account(&account).await {
+            Ok(found) => found,
+            // Nothing was sent: wait (a server that cannot be found now may be found
+            // later, a publisher may be reconfigured); the deadline ends the wait.
+            Err(e) => {
+                let retryable = matches!(e, ConnectError::Retryable { .. });
+                return Ok(Outcome::Retry {
+                    at: now
+                        + if retryable {
+                            self.backoff(job.attempts)
+                        } else {
+                            ms(self.config.backoff_max)
+                        },
+                    uncertain: job.uncertain,
+                    code: "no-connector",
+                    detail: e.to_string(),
+                });
+            }
         };
-        let auth = match self.auth_for(tenant, &account, now).await? {
+        let auth = match self.auth_for(tenant, &account, refresher, now).await? {
             Ok(auth) => auth,
             Err(outcome) => return Ok(outcome),
         };
@@ -1242,6 +1272,7 @@ impl Publisher {
         &self,
         tenant: &Tenant,
         account: &OfficialAccount,
+        refresher: Option<Arc<dyn CredentialRefresher>>,
         now: i64,
     ) -> PResult<Result<AccountAuth, Outcome>> {
         let stored = {
@@ -1274,9 +1305,7 @@ impl Publisher {
         let due = stored
             .expires_at
             .is_some_and(|exp| exp - now <= ms(self.config.refresh_ahead));
-        let refresher = self
-            .refreshers_for(account)
-            .filter(|_| due && auth.refresh_token.is_some());
+        let refresher = refresher.filter(|r| due && r.can_refresh(&auth));
         let Some(refresher) = refresher else {
             return Ok(Ok(auth));
         };
@@ -1319,6 +1348,7 @@ impl Publisher {
                         .refresh_token
                         .clone()
                         .or(auth.refresh_token.clone()),
+                    app_secret: new_auth.app_secret.clone().or(auth.app_secret.clone()),
                 };
                 let sealed = self.key.seal(tenant.id(), &account.id, &secrets)?;
                 let stored_ok = tx
@@ -1385,13 +1415,6 @@ impl Publisher {
         };
         tx.commit().await?;
         Ok(result)
-    }
-
-    fn refreshers_for(&self, account: &OfficialAccount) -> Option<Arc<dyn CredentialRefresher>> {
-        self.connectors
-            .refreshers
-            .get(account.fields.platform.as_str())
-            .cloned()
     }
 
     /// Writes an outcome: the job row, holds, alerts, the audit entry and — for a finished

@@ -313,6 +313,7 @@ async fn publishes_once_through_platform_faults() {
             &koho_workflow::credentials::Secrets {
                 access_token: koho_connect::Token::new("reconnected"),
                 refresh_token: None,
+                app_secret: None,
             },
             None,
             &Actor::Cli,

@@ -103,6 +103,26 @@ settings! {
     guideline: env = "KOHO_GUIDELINE", secret = false,
         default(_c) = Ok("midori".to_owned()),
         default_doc = "midori";
+    /// koho を外部に公開しているアドレス（https://…）。Instagram・Threads・LINE は投稿画像をこのアドレス配下（/m/自治体ID/media/…）から取得する。未設定なら画像付きの投稿はこれらのサービスへ送信できない。https 以外はループバック（127.0.0.1、localhost）のみ可。
+    public_url: env = "KOHO_PUBLIC_URL", secret = false,
+        default(_c) = Ok(String::new()),
+        default_doc = "（なし）";
+    /// X の OAuth 2.0 クライアント ID。アクセストークンの更新（refresh_token）に使う。
+    x_client_id: env = "KOHO_X_CLIENT_ID", secret = false,
+        default(_c) = Ok(String::new()),
+        default_doc = "（なし: X のトークンを自動更新しない）";
+    /// X の OAuth 2.0 クライアントシークレット（Confidential client の場合）。
+    x_client_secret: env = "KOHO_X_CLIENT_SECRET", secret = true,
+        default(_c) = Ok(String::new()),
+        default_doc = "（なし: Public client として更新する）";
+    /// Meta のアプリ ID。Facebook・Instagram の長期トークンの更新（fb_exchange_token）に使う。
+    meta_app_id: env = "KOHO_META_APP_ID", secret = false,
+        default(_c) = Ok(String::new()),
+        default_doc = "（なし: Facebook・Instagram のトークンを自動更新しない）";
+    /// Meta のアプリシークレット。トークンの更新と、すべての Graph API 呼び出しの appsecret_proof に使う（認証情報ごとに保存したものが優先）。
+    meta_app_secret: env = "KOHO_META_APP_SECRET", secret = true,
+        default(_c) = Ok(String::new()),
+        default_doc = "（なし）";
 }
 
 fn default_data_dir() -> CliResult<String> {
@@ -255,6 +275,18 @@ impl Config {
         if let Err((ja, en)) = check_database_url(&self.database_url) {
             return Err(bad("DATABASE_URL", ja, en));
         }
+        if !self.public_url.is_empty()
+            && let Err(e) = koho_workflow::media_links::check_public_url(&self.public_url)
+        {
+            return Err(bad(
+                "KOHO_PUBLIC_URL",
+                format!(
+                    "「{}」は使えません。https:// で始まるアドレスを指定してください（http はループバックのみ）",
+                    self.public_url
+                ),
+                e.0,
+            ));
+        }
         if !check_slug(&self.municipality) {
             return Err(bad(
                 "KOHO_MUNICIPALITY",
@@ -279,7 +311,10 @@ impl Config {
     /// The value as `koho config` shows it.
     pub fn shown(&self, setting: &Setting) -> String {
         let raw = self.raw(setting.name);
-        if setting.secret {
+        if setting.secret && !raw.is_empty() && !raw.contains("://") {
+            // A plain secret (an app secret), not a URL with a password in it.
+            "****".to_owned()
+        } else if setting.secret {
             redact_url(raw)
         } else {
             raw.to_owned()
@@ -422,5 +457,30 @@ mod tests {
         .unwrap();
         let s = SETTINGS.iter().find(|s| s.env == "DATABASE_URL").unwrap();
         assert!(!c.shown(s).contains("pw"));
+        let c = load(&[
+            ("KOHO_DATA_DIR", "/x"),
+            ("KOHO_META_APP_SECRET", "0123456789abcdef"),
+        ])
+        .unwrap();
+        let s = SETTINGS
+            .iter()
+            .find(|s| s.env == "KOHO_META_APP_SECRET")
+            .unwrap();
+        assert_eq!(c.shown(s), "****");
+    }
+
+    #[test]
+    fn the_public_url_is_https_or_loopback() {
+        for ok in ["https://koho.city.example.jp", "http://127.0.0.1:8080/"] {
+            let c = load(&[("KOHO_DATA_DIR", "/x"), ("KOHO_PUBLIC_URL", ok)]).unwrap();
+            assert!(c.public_url.starts_with("http"));
+        }
+        for bad in ["http://koho.city.example.jp", "koho.city.example.jp"] {
+            let e = load(&[("KOHO_DATA_DIR", "/x"), ("KOHO_PUBLIC_URL", bad)]).unwrap_err();
+            assert_eq!(e.exit, 2, "{bad}");
+            assert!(e.ja.contains("KOHO_PUBLIC_URL"), "{}", e.ja);
+        }
+        let c = load(&[("KOHO_DATA_DIR", "/x")]).unwrap();
+        assert!(c.public_url.is_empty());
     }
 }

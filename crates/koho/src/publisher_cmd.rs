@@ -3,8 +3,13 @@
 use std::sync::Arc;
 
 use clap::Subcommand;
+use koho_connect::Token;
+use koho_connect::media_host::MediaHost;
+use koho_connect::refresh::AppCredentials;
+use koho_connect::registry::{Overrides, Registry};
 use koho_guideline::Platform;
 use koho_workflow::credentials::CredentialKey;
+use koho_workflow::media_links::{DEFAULT_LINK_TTL, StoreMediaHost};
 use koho_workflow::publisher::{
     Connectors, GuidelineResolver, Publisher, PublisherConfig, SystemClock,
 };
@@ -82,39 +87,62 @@ fn api_url_var(platform: Platform) -> String {
     format!("KOHO_API_URL_{}", platform.id().to_ascii_uppercase())
 }
 
-/// The platform connectors (koho-connect), with their API addresses from the environment.
+/// The platform connectors (koho-connect): one per (platform, server), built from each
+/// account's own address (`koho_connect::registry`).
 ///
-/// X, Facebook, Instagram, Threads and LINE have one global API, used unless
-/// `KOHO_API_URL_<PLATFORM>` names another (a test peer, a proxy). Bluesky, Mastodon and
-/// Misskey accounts live on their own servers: their connector exists only when
-/// `KOHO_API_URL_<PLATFORM>` names the server of the municipality's accounts; jobs for a
-/// platform without a connector wait and are marked missed at their deadline, never
-/// dropped silently.
-fn connectors(env: &dyn Fn(&str) -> Option<String>) -> CliResult<Connectors> {
-    let mut all = Connectors::new();
+/// X, Facebook, Instagram, Threads and LINE have one global API. Mastodon and Misskey
+/// accounts are on the instance their registered URL or `@user@server` handle names; a
+/// Bluesky account on the PDS its handle resolves to (or that its URL names).
+/// `KOHO_API_URL_<PLATFORM>` sends every account of a platform to one address instead (a
+/// test peer, a proxy). Token refreshers come with the connectors where the platform's
+/// tokens expire: X and Meta need their app's credentials (`config`). Images for
+/// Instagram, Threads and LINE are served by koho itself under `KOHO_PUBLIC_URL`
+/// (`media_host`).
+fn connectors(
+    env: &dyn Fn(&str) -> Option<String>,
+    cfg: &Config,
+    media_host: Option<Arc<dyn MediaHost>>,
+) -> CliResult<Connectors> {
+    let bad_url = |var: &str, e: &dyn std::fmt::Display| {
+        CliError::input(
+            "CLI_BAD_API_URL",
+            format!("環境変数 {var} のアドレスを使えません（{e}）"),
+            format!("{var}: {e}"),
+        )
+    };
+    let set = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let mut overrides = Overrides::default();
     for platform in Platform::ALL.iter().copied() {
-        if matches!(platform, Platform::Youtube | Platform::Blog) {
+        if !koho_connect::registry::is_social(platform) {
             continue;
         }
         let var = api_url_var(platform);
-        let url = env(&var).filter(|u| !u.trim().is_empty());
-        let own_server = matches!(
-            platform,
-            Platform::Bluesky | Platform::Mastodon | Platform::Misskey
-        );
-        if own_server && url.is_none() {
-            continue;
+        if let Some(url) = set(env(&var)) {
+            // Refused now, not at the first post.
+            koho_connect::factory::connector_for(platform, Some(&url), None)
+                .map_err(|e| bad_url(&var, &e))?;
+            overrides.api_urls.insert(platform, url);
         }
-        let connector = koho_connect::factory::connector_for(platform, url.as_deref(), None)
-            .map_err(|e| {
-                CliError::input(
-                    "CLI_BAD_API_URL",
-                    format!("環境変数 {var} のアドレスを使えません（{e}）"),
-                    format!("{var}: {e}"),
-                )
-            })?;
-        all.add(Arc::from(connector));
     }
+    overrides.plc_url = set(env("KOHO_PLC_URL"));
+    overrides.handle_resolver = set(env("KOHO_ATPROTO_HANDLE_RESOLVER"));
+    overrides.threads_oauth_url = set(env("KOHO_OAUTH_URL_THREADS"));
+    let secret = |s: &str| (!s.is_empty()).then(|| Token::new(s));
+    if !cfg.x_client_id.is_empty() {
+        overrides.x_app = Some(AppCredentials {
+            client_id: cfg.x_client_id.clone(),
+            client_secret: secret(&cfg.x_client_secret),
+        });
+    }
+    if !cfg.meta_app_id.is_empty() {
+        overrides.meta_app = Some(AppCredentials {
+            client_id: cfg.meta_app_id.clone(),
+            client_secret: secret(&cfg.meta_app_secret),
+        });
+    }
+    let registry = Registry::new(overrides, media_host).map_err(|e| bad_url("KOHO_PLC_URL", &e))?;
+    let mut all = Connectors::new();
+    all.set_registry(Arc::new(registry));
     Ok(all)
 }
 
@@ -134,10 +162,28 @@ pub fn run(cmd: &PublisherCmd) -> CliResult<u8> {
                 .try_init();
             block_on(async move {
                 let store = open_store(&cfg).await?;
-                let connectors = connectors(&|k| std::env::var(k).ok())?;
-                if connectors.is_empty() {
-                    tracing::warn!("no platform connector is configured: jobs will wait");
-                }
+                let media_host: Option<Arc<dyn MediaHost>> = if cfg.public_url.is_empty() {
+                    tracing::warn!(
+                        "KOHO_PUBLIC_URL is not set: posts with images cannot go to Instagram, Threads or LINE"
+                    );
+                    None
+                } else {
+                    let host = StoreMediaHost::new(
+                        store.clone(),
+                        &cfg.public_url,
+                        DEFAULT_LINK_TTL,
+                        Arc::new(SystemClock),
+                    )
+                    .map_err(|e| {
+                        CliError::input(
+                            "CONFIG_INVALID",
+                            format!("設定 KOHO_PUBLIC_URL が正しくありません（{e}）"),
+                            e.to_string(),
+                        )
+                    })?;
+                    Some(Arc::new(host))
+                };
+                let connectors = connectors(&|k| std::env::var(k).ok(), &cfg, media_host)?;
                 let config = PublisherConfig::new(PublisherConfig::process_owner());
                 let publisher =
                     Publisher::new(store, connectors, key, Arc::new(SystemClock), config)
@@ -248,21 +294,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn global_apis_always_and_own_servers_only_when_named() {
-        let none = connectors(&|_| None).unwrap();
-        let listed = format!("{none:?}");
-        for id in ["x", "facebook", "instagram", "threads", "line"] {
-            assert!(listed.contains(&format!("\"{id}\"")), "{listed}");
-        }
-        assert!(!listed.contains("mastodon"), "{listed}");
+    fn addresses_from_the_environment_are_checked_and_kept() {
+        let cfg = Config::default();
+        let none = connectors(&|_| None, &cfg, None).unwrap();
+        assert!(!none.is_empty(), "the registry serves every account");
 
-        let with = connectors(&|k| {
-            (k == "KOHO_API_URL_MASTODON").then(|| "https://social.example.jp".to_owned())
-        })
+        let with = connectors(
+            &|k| (k == "KOHO_API_URL_MASTODON").then(|| "http://127.0.0.1:9".to_owned()),
+            &cfg,
+            None,
+        )
         .unwrap();
-        assert!(format!("{with:?}").contains("\"mastodon\""));
+        assert!(format!("{with:?}").contains("Mastodon"), "{with:?}");
 
-        let bad = connectors(&|k| (k == "KOHO_API_URL_X").then(|| "not a url".to_owned()));
+        let bad = connectors(
+            &|k| (k == "KOHO_API_URL_X").then(|| "not a url".to_owned()),
+            &cfg,
+            None,
+        );
         let err = bad.err().unwrap();
         assert_eq!(err.code, "CLI_BAD_API_URL");
         assert!(err.ja.contains("KOHO_API_URL_X"));

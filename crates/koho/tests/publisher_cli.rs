@@ -296,6 +296,7 @@ fn publisher_run_once_publishes_a_post_made_with_koho_post() {
                 &koho_workflow::credentials::Secrets {
                     access_token: koho_connect::Token::new(token),
                     refresh_token: None,
+                    app_secret: None,
                 },
                 None,
                 &koho_store::Actor::Cli,

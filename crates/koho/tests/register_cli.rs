@@ -504,6 +504,8 @@ fn bad_configuration_is_refused_at_start_with_exit_2() {
         ("DATABASE_URL", "koho.db", "URL として解釈できません"),
         ("DATABASE_URL", "postgres://db:notaport/koho", "ポート番号"),
         ("KOHO_MUNICIPALITY", "Midori City", "自治体 ID"),
+        // Platforms fetch images only over https.
+        ("KOHO_PUBLIC_URL", "http://koho.example.jp", "https://"),
     ] {
         for args in [&["account", "list"][..], &["config"][..], &["demo"][..]] {
             let o = koho_in(dir.path(), None, &[(key, value)], args);

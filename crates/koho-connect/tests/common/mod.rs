@@ -13,6 +13,7 @@ pub fn auth(account: &str, token: &str) -> AccountAuth {
         access_token: Token::new(token),
         expires_at_ms: None,
         refresh_token: None,
+        app_secret: None,
     }
 }
 

@@ -359,6 +359,20 @@ impl<A: Access> PublishJobs<'_, A> {
         row.as_ref().map(job_from_row).transpose()
     }
 
+    /// The job with this idempotency key, if it is the tenant's.
+    pub async fn get_by_idempotency_key(&mut self, key: &str) -> Result<Option<PublishJob>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            job_cols!(),
+            " FROM publish_jobs WHERE municipality_id = $1 AND idempotency_key = $2"
+        ))
+        .bind(self.tenant.as_str())
+        .bind(key)
+        .fetch_optional(&mut *self.conn)
+        .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
     /// Jobs, newest first; only those in `state` when given.
     pub async fn list(&mut self, state: Option<JobState>, limit: i64) -> Result<Vec<PublishJob>> {
         let rows = sqlx::query(concat!(
@@ -1187,5 +1201,123 @@ async fn ensure_job(
     match found {
         Some(_) => Ok(()),
         None => Err(StoreError::not_found(JOB, id.as_str())),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// public addresses of job images
+
+/// A job image served at a public address until `expires_at`.
+///
+/// The token is kept as it is, not hashed: a retried publish must get the same address
+/// back. It opens only one stripped image that the platform is about to publish anyway,
+/// and only until it expires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MediaLink {
+    #[serde(skip_serializing)]
+    pub token: String,
+    pub job_id: PublishJobId,
+    pub media_index: i64,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+repository!(
+    /// Public addresses of outbox images (for platforms that download images themselves).
+    MediaLinks
+);
+
+fn media_link_from_row(row: &AnyRow) -> Result<MediaLink> {
+    Ok(MediaLink {
+        token: row.text("token")?,
+        job_id: PublishJobId::from(row.text("job_id")?),
+        media_index: row.int("media_index")?,
+        expires_at: row.int("expires_at")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+impl<A: Access> MediaLinks<'_, A> {
+    /// The link with this token in the tenant's municipality, expired or not.
+    pub async fn get(&mut self, token: &str) -> Result<Option<MediaLink>> {
+        let row = sqlx::query(
+            "SELECT token, job_id, media_index, expires_at, created_at
+             FROM publish_media_links WHERE municipality_id = $1 AND token = $2",
+        )
+        .bind(self.tenant.as_str())
+        .bind(token)
+        .fetch_optional(&mut *self.conn)
+        .await?;
+        row.as_ref().map(media_link_from_row).transpose()
+    }
+
+    /// The link of one job image, if one was issued.
+    pub async fn get_for(
+        &mut self,
+        job: &PublishJobId,
+        media_index: i64,
+    ) -> Result<Option<MediaLink>> {
+        let row = sqlx::query(
+            "SELECT token, job_id, media_index, expires_at, created_at
+             FROM publish_media_links
+             WHERE municipality_id = $1 AND job_id = $2 AND media_index = $3",
+        )
+        .bind(self.tenant.as_str())
+        .bind(job.as_str())
+        .bind(media_index)
+        .fetch_optional(&mut *self.conn)
+        .await?;
+        row.as_ref().map(media_link_from_row).transpose()
+    }
+}
+
+impl MediaLinks<'_, ReadWrite> {
+    /// The link of one job image: the existing one (its expiry pushed out to
+    /// `expires_at` if that is later), or a new one with `new_token`.
+    pub async fn issue(
+        &mut self,
+        job: &PublishJobId,
+        media_index: i64,
+        new_token: &str,
+        expires_at: i64,
+    ) -> Result<MediaLink> {
+        if new_token.len() < 32 {
+            return Err(StoreError::invalid(
+                "token",
+                "a media link token must be at least 32 characters",
+            ));
+        }
+        if media_index < 0 {
+            return Err(StoreError::invalid("media_index", "must not be negative"));
+        }
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM publish_jobs WHERE municipality_id = $1 AND id = $2")
+                .bind(self.tenant.as_str())
+                .bind(job.as_str())
+                .fetch_optional(&mut *self.conn)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::not_found(JOB, job.as_str()));
+        }
+        sqlx::query(
+            "INSERT INTO publish_media_links
+                 (token, municipality_id, job_id, media_index, expires_at, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (municipality_id, job_id, media_index) DO UPDATE SET
+                 expires_at = CASE WHEN publish_media_links.expires_at > excluded.expires_at
+                              THEN publish_media_links.expires_at ELSE excluded.expires_at END",
+        )
+        .bind(new_token)
+        .bind(self.tenant.as_str())
+        .bind(job.as_str())
+        .bind(media_index)
+        .bind(expires_at)
+        .bind(now_ms())
+        .execute(&mut *self.conn)
+        .await
+        .map_err(on("media link"))?;
+        self.get_for(job, media_index)
+            .await?
+            .ok_or_else(|| StoreError::not_found("media link", job.as_str()))
     }
 }

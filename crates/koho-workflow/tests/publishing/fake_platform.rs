@@ -764,6 +764,7 @@ impl CredentialRefresher for FakeRefresher {
                     access_token: Token::new(v["access_token"].as_str().unwrap()),
                     expires_at_ms: Some(now_ms() + v["expires_in"].as_i64().unwrap() * 1000),
                     refresh_token: v["refresh_token"].as_str().map(Token::new),
+                    app_secret: auth.app_secret.clone(),
                 })
             }
             Ok(r) => Err(self.connector.error_for(&r, false)),

@@ -220,6 +220,7 @@ pub async fn connect(
             &Secrets {
                 access_token: koho_connect::Token::new(token.clone()),
                 refresh_token: Some(koho_connect::Token::new(format!("refresh-{}", account.id))),
+                app_secret: None,
             },
             expires_at,
             &Actor::Cli,
