@@ -14,6 +14,7 @@ pub mod error;
 pub mod rules;
 pub mod state;
 pub mod tz;
+pub mod views;
 
 use std::collections::BTreeMap;
 
