@@ -184,7 +184,11 @@ async function typeInto(page, text) {
 test('draft flagged live, fixed, submitted; the chief approves with the diff and schedules', { timeout: 300000 }, async () => {
   const { context, page, problems } = await openPage();
   await signIn(page, '佐藤 翼');
+  // The demo's posts: his draft, his expired post, a target nobody could confirm.
+  assert.equal(await page.locator('#post-expired-heading').count(), 1);
+  assert.equal(await page.locator('#post-alerts-heading').count(), 1);
   await expectAccessible(page, 'dashboard of the drafter');
+  await shot(page, 'post-dashboard-drafter');
 
   // The editor: the section's accounts, the guideline's exceptions, a panel per platform.
   await page.goto(`${base}/staff/posts/new`);
@@ -263,6 +267,21 @@ test('draft flagged live, fixed, submitted; the chief approves with the diff and
   assert.equal(await page.locator('tr[data-target-state="scheduled"]').count(), 1);
   await expectAccessible(page, 'scheduled post');
   await shot(page, 'post-scheduled');
+
+  // The demo's emergency post: published at once, its post-hoc report waits for him.
+  await page.goto(`${base}/staff`);
+  const report = page.locator('section[aria-labelledby="post-reports-heading"] tbody tr a').first();
+  await report.click();
+  await page.waitForURL(/\/staff\/posts\/[0-9a-f-]{36}$/);
+  assert.match(await page.locator('main').textContent(), /大雨警報/);
+  assert.equal(await page.locator('tr[data-target-state="published"] a').count(), 1, 'the published link');
+  await page.locator('#acknowledge').waitFor();
+  await expectAccessible(page, 'emergency post with its report open');
+  await shot(page, 'post-emergency-report');
+  await page.locator('#acknowledge').click();
+  await page.waitForURL(/done=acknowledged$/);
+  assert.equal(await page.locator('#acknowledge').count(), 0);
+  await expectAccessible(page, 'emergency post acknowledged');
 
   // The other posts pages.
   await page.goto(`${base}/staff/posts`);

@@ -455,7 +455,7 @@ async fn the_chief_overrides_findings_with_a_reason_citing_a_clause() {
     // Saved, but the submission in the same step is refused: the page says why.
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("POST_CHECK_ERRORS"));
-    let id = app.site.posts(None).await.unwrap()[0].id.to_string();
+    let id = post_id(&r.body[r.body.find("action=\"/staff/posts/").unwrap() + 8..]);
     let page = chief.get(&app, &format!("/staff/posts/{id}")).await;
     assert!(page.body.contains("id=\"override\""));
     let r = chief
@@ -561,7 +561,7 @@ async fn exceptions_need_a_reason_and_an_emergency_report_is_acknowledged_by_the
     assert_eq!(r.status, 303);
     assert!(r.location.ends_with("done=emergency"), "{}", r.location);
     let dash = chief.get(&app, "/staff").await;
-    assert!(dash.body.contains("post-reports-heading") && dash.body.contains(&id));
+    assert!(section(&dash.body, "post-reports-heading").contains(&id));
     let r = staff
         .post(&app, &format!("/staff/posts/{id}/acknowledge"), "")
         .await;
@@ -579,7 +579,52 @@ async fn exceptions_need_a_reason_and_an_emergency_report_is_acknowledged_by_the
     assert_eq!(r.status, 409);
     assert!(r.body.contains("POST_ALREADY_ACKNOWLEDGED"));
     let dash = chief.get(&app, "/staff").await;
-    assert!(!dash.body.contains("post-reports-heading"));
+    assert!(!section(&dash.body, "post-reports-heading").contains(&id));
+    let page = chief.get(&app, &format!("/staff/posts/{id}")).await;
+    assert!(!page.body.contains("id=\"acknowledge\""));
+    assert!(page.body.contains("id=\"report-state\""));
+}
+
+/// The part of a page from a heading's id to the end of its section (empty if absent).
+fn section<'a>(body: &'a str, heading: &str) -> &'a str {
+    let Some(at) = body.find(&format!("id=\"{heading}\"")) else {
+        return "";
+    };
+    let rest = &body[at..];
+    &rest[..rest.find("</section>").unwrap_or(rest.len())]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_fills_every_list_of_the_dashboard() {
+    let app = spawn().await;
+    let (mut staff, mut chief) = drafter_and_chief(&app).await;
+    let dash = staff.get(&app, "/staff").await;
+    assert!(section(&dash.body, "post-drafts-heading").contains("防災マップの改訂版"));
+    assert!(section(&dash.body, "post-expired-heading").contains("防災講座"));
+    let alerts = section(&dash.body, "post-alerts-heading");
+    assert!(
+        alerts.contains("防災訓練の参加者") && alerts.contains("未確認"),
+        "{alerts}"
+    );
+    let dash = chief.get(&app, "/staff").await;
+    assert!(section(&dash.body, "post-reports-heading").contains("避難所を開設"));
+    // The author was told of the expiry.
+    let me = app
+        .site
+        .person_by_email(
+            &app.site
+                .people()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|p| p.display_name == "佐藤 翼")
+                .unwrap()
+                .email,
+        )
+        .await
+        .unwrap();
+    let told = app.site.notifications(&me.id).await.unwrap();
+    assert!(told.iter().any(|n| n.kind == "post-expired"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
