@@ -712,6 +712,18 @@ async fn withdrawal_refusals_and_forms_keep_what_was_typed() {
     assert_eq!(r.status, 422);
     let r = staff.get(&app, "/staff/posts/not-a-uuid").await;
     assert_eq!(r.status, 404);
+    // Every message comes from the catalogue: English on request.
+    for path in [
+        "/staff/posts/new?lang=en".to_owned(),
+        format!("/staff/posts/{id}?lang=en"),
+        "/staff/requests?lang=en".to_owned(),
+    ] {
+        let r = staff.get(&app, &path).await;
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.body.contains("<html lang=\"en\">"), "{path}");
+    }
+    let r = staff.get(&app, "/staff/posts/new?lang=en").await;
+    assert!(r.body.contains("New post") && r.body.contains("Save and submit"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
