@@ -51,6 +51,11 @@ const FILES: &[(&str, &[u8], &str)] = &[
         include_bytes!("../static/js/check.js"),
         "text/javascript; charset=utf-8",
     ),
+    (
+        "js/post-editor.js",
+        include_bytes!("../static/js/post-editor.js"),
+        "text/javascript; charset=utf-8",
+    ),
 ];
 
 pub struct Asset {
@@ -120,6 +125,7 @@ pub struct Urls {
     pub tokens_css: &'static str,
     pub app_css: &'static str,
     pub check_js: &'static str,
+    pub post_editor_js: &'static str,
     pub icon: &'static str,
 }
 
@@ -127,6 +133,7 @@ pub static URLS: LazyLock<Urls> = LazyLock::new(|| Urls {
     tokens_css: ASSETS.url("css/tokens.css"),
     app_css: ASSETS.url("css/app.css"),
     check_js: ASSETS.url("js/check.js"),
+    post_editor_js: ASSETS.url("js/post-editor.js"),
     icon: ASSETS.url("icon.svg"),
 });
 
@@ -182,7 +189,13 @@ mod tests {
 
     #[test]
     fn layout_urls_name_real_files() {
-        for u in [URLS.tokens_css, URLS.app_css, URLS.check_js, URLS.icon] {
+        for u in [
+            URLS.tokens_css,
+            URLS.app_css,
+            URLS.check_js,
+            URLS.post_editor_js,
+            URLS.icon,
+        ] {
             assert!(ASSETS.files.iter().any(|f| f.url == u), "{u}");
         }
     }

@@ -246,6 +246,27 @@ impl AppError {
         })
         .arg("name", name)
     }
+
+    // ---- posts (staff workspace and API)
+
+    /// `422 API_INVALID_REQUEST`: a JSON body of the posts API with missing, unknown or
+    /// mistyped fields.
+    pub fn invalid_request() -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "API_INVALID_REQUEST",
+            |m| m.posts_error_invalid_request,
+        )
+    }
+
+    /// `422 POST_NO_EMERGENCY`: the guideline lists no approval exception reported
+    /// afterwards, so nothing may go out at once.
+    pub fn no_emergency_exception(guideline: &str) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "POST_NO_EMERGENCY", |m| {
+            m.posts_error_no_emergency
+        })
+        .arg("guideline", shorten(guideline))
+    }
 }
 
 /// Echoed user input is cut short, so an error message stays a message.
@@ -304,6 +325,8 @@ mod tests {
             AppError::forbidden("x".into()),
             AppError::refused(StatusCode::CONFLICT, "WF_X", "x".into()),
             AppError::invalid_query("status"),
+            AppError::invalid_request(),
+            AppError::no_emergency_exception("midori"),
         ];
         for e in errs {
             for m in [&JA, &EN] {

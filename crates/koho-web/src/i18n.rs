@@ -95,6 +95,8 @@ impl Msgs {
                     || k.starts_with("length.")
                     || k.starts_with("severity.")
                     || k.starts_with("category.")
+                    || k.starts_with("posts.live.")
+                    || k.starts_with("platform.")
             })
             .filter_map(|k| self.get(k).map(|t| (*k, t)))
             .collect();

@@ -32,6 +32,7 @@ mod archive_page;
 mod assets;
 mod audit_view;
 mod auth;
+mod diff;
 mod error;
 pub mod forms;
 mod head_cache;
@@ -40,9 +41,12 @@ mod i18n;
 mod media;
 mod middleware;
 mod openapi;
+mod openapi_posts;
 mod openapi_register;
 mod pages;
 mod people;
+mod posts;
+mod posts_api;
 mod public;
 mod staff;
 mod state;
@@ -105,6 +109,31 @@ pub fn api_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             Method::POST,
             post(api_register::close),
         ),
+        // Posts (token scoped by role, like /api/applications).
+        ("/api/posts", Method::GET, get(posts_api::list)),
+        ("/api/posts", Method::POST, post(posts_api::create)),
+        ("/api/posts/{id}", Method::GET, get(posts_api::get)),
+        (
+            "/api/posts/{id}/submit",
+            Method::POST,
+            post(posts_api::submit),
+        ),
+        (
+            "/api/posts/{id}/approve",
+            Method::POST,
+            post(posts_api::approve),
+        ),
+        (
+            "/api/posts/{id}/reject",
+            Method::POST,
+            post(posts_api::reject),
+        ),
+        (
+            "/api/posts/{id}/schedule",
+            Method::POST,
+            post(posts_api::schedule),
+        ),
+        ("/api/emergency", Method::POST, post(posts_api::emergency)),
     ]
 }
 
@@ -267,6 +296,66 @@ pub fn page_routes() -> Vec<(&'static str, Method, MethodRouter<AppState>)> {
             "/staff/tokens/{id}/revoke",
             Method::POST,
             post(people::revoke),
+        ),
+        // Posts: list, editor, one post and each step of the posting workflow.
+        ("/staff/posts", Method::GET, get(posts::list)),
+        ("/staff/posts", Method::POST, post(posts::create)),
+        ("/staff/posts/new", Method::GET, get(posts::new_form)),
+        ("/staff/posts/{id}", Method::GET, get(posts::show)),
+        ("/staff/posts/{id}/edit", Method::GET, get(posts::edit_form)),
+        ("/staff/posts/{id}/edit", Method::POST, post(posts::edit)),
+        (
+            "/staff/posts/{id}/submit",
+            Method::POST,
+            post(posts::submit),
+        ),
+        (
+            "/staff/posts/{id}/approve",
+            Method::POST,
+            post(posts::approve),
+        ),
+        (
+            "/staff/posts/{id}/reject",
+            Method::POST,
+            post(posts::reject),
+        ),
+        (
+            "/staff/posts/{id}/override",
+            Method::POST,
+            post(posts::override_findings),
+        ),
+        (
+            "/staff/posts/{id}/schedule",
+            Method::POST,
+            post(posts::schedule),
+        ),
+        (
+            "/staff/posts/{id}/withdraw",
+            Method::POST,
+            post(posts::withdraw),
+        ),
+        (
+            "/staff/posts/{id}/acknowledge",
+            Method::POST,
+            post(posts::acknowledge),
+        ),
+        (
+            "/staff/posts/{id}/correct",
+            Method::POST,
+            post(posts::correct),
+        ),
+        // Department requests (美祢市 第4-2(3)).
+        ("/staff/requests", Method::GET, get(posts::requests)),
+        ("/staff/requests", Method::POST, post(posts::request_submit)),
+        (
+            "/staff/requests/{id}/accept",
+            Method::POST,
+            post(posts::request_accept),
+        ),
+        (
+            "/staff/requests/{id}/decline",
+            Method::POST,
+            post(posts::request_decline),
         ),
     ]
 }

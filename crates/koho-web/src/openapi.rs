@@ -115,6 +115,19 @@ pub fn document() -> Value {
         schemas.extend(more);
     }
     crate::openapi_register::extend(&mut doc);
+    if let (Some(schemas), Value::Object(more)) = (
+        doc.pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut),
+        crate::openapi_posts::schemas(),
+    ) {
+        schemas.extend(more);
+    }
+    if let (Some(paths), Value::Object(more)) = (
+        doc.pointer_mut("/paths").and_then(Value::as_object_mut),
+        crate::openapi_posts::paths(),
+    ) {
+        paths.extend(more);
+    }
     doc
 }
 

@@ -119,6 +119,7 @@ struct DashboardPage {
     waiting: Vec<AppRow>,
     mine: Vec<AppRow>,
     attention: Vec<AttentionRow>,
+    posts: crate::posts::PostsDashboard,
 }
 
 async fn names(staff: &Staff) -> Result<HashMap<PersonId, String>, AppError> {
@@ -217,6 +218,7 @@ pub async fn dashboard(
         waiting,
         mine,
         attention,
+        posts: crate::posts::dashboard(m, &staff).await?,
     };
     Ok(html(StatusCode::OK, t.render()))
 }

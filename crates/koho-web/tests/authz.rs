@@ -343,6 +343,8 @@ async fn every_route_with_every_role() {
         .id
         .to_string();
     let account_id = site.accounts().await.unwrap()[0].id.to_string();
+    let posts = PostFixtures::make(&site, &email_of("佐藤 翼"), &email_of("山本 健")).await;
+    let bousai_x = posts.account.clone();
     // An account whose operation policy is published, from the public register itself.
     let register = app
         .send(Method::GET, "/official-accounts.json", &[], String::new())
@@ -574,6 +576,203 @@ async fn every_route_with_every_role() {
             String::new(),
             [401, 200, 200, 200, 200],
         ),
+        // Posts. Staff (佐藤, 危機管理課) write; the section chief of the same section (山本)
+        // approves (みどり市 第5条(1)); the auditor reads only; the PR office chief (緑川) may
+        // write for any account but is not the approver the guideline names.
+        (
+            "/staff/posts",
+            Method::GET,
+            "/staff/posts?state=draft".into(),
+            String::new(),
+            s303,
+        ),
+        (
+            "/staff/posts",
+            Method::POST,
+            "/staff/posts".into(),
+            format!(
+                "account={bousai_x}&body=%E9%98%B2%E7%81%BD%E8%A8%93%E7%B7%B4%E3%81%AE%E3%81%8A%E7%9F%A5%E3%82%89%E3%81%9B&intent=save"
+            ),
+            [303, 303, 303, 403, 303],
+        ),
+        (
+            "/staff/posts/new",
+            Method::GET,
+            "/staff/posts/new".into(),
+            String::new(),
+            [303, 200, 200, 403, 200],
+        ),
+        (
+            "/staff/posts/{id}",
+            Method::GET,
+            format!("/staff/posts/{}", posts.draft),
+            String::new(),
+            s303,
+        ),
+        (
+            "/staff/posts/{id}/edit",
+            Method::GET,
+            format!("/staff/posts/{}/edit", posts.draft),
+            String::new(),
+            [303, 200, 200, 403, 200],
+        ),
+        (
+            "/staff/posts/{id}/edit",
+            Method::POST,
+            format!("/staff/posts/{}/edit", posts.draft),
+            format!(
+                "account={bousai_x}&body=%E9%98%B2%E7%81%BD%E8%A8%93%E7%B7%B4%E3%81%AE%E6%97%A5%E7%A8%8B&publish_at=&intent=save"
+            ),
+            [303, 303, 303, 403, 303],
+        ),
+        (
+            "/staff/posts/{id}/schedule",
+            Method::POST,
+            format!("/staff/posts/{}/schedule", posts.draft),
+            "publish_at=".into(),
+            [303, 303, 303, 403, 303],
+        ),
+        // The author submits; a second submission finds it submitted.
+        (
+            "/staff/posts/{id}/submit",
+            Method::POST,
+            format!("/staff/posts/{}/submit", posts.to_submit),
+            "exception=&exception_reason=".into(),
+            [303, 303, 409, 403, 409],
+        ),
+        // Only the section's chief decides, never the author.
+        (
+            "/staff/posts/{id}/override",
+            Method::POST,
+            format!("/staff/posts/{}/override", posts.submitted),
+            "reason=x&clause=%E7%AC%AC6%E6%9D%A1(1)".into(),
+            [303, 403, 303, 403, 403],
+        ),
+        (
+            "/staff/posts/{id}/approve",
+            Method::POST,
+            format!("/staff/posts/{}/approve", posts.submitted),
+            "note=".into(),
+            [303, 403, 303, 403, 403],
+        ),
+        (
+            "/staff/posts/{id}/reject",
+            Method::POST,
+            format!("/staff/posts/{}/reject", posts.submitted),
+            "note=x".into(),
+            [303, 403, 409, 403, 403],
+        ),
+        (
+            "/staff/posts/{id}/withdraw",
+            Method::POST,
+            format!("/staff/posts/{}/withdraw", posts.to_withdraw),
+            String::new(),
+            [303, 303, 409, 403, 409],
+        ),
+        // The emergency post's report goes to the section chief; its reporter may not
+        // acknowledge it, and once acknowledged it stays so.
+        (
+            "/staff/posts/{id}/acknowledge",
+            Method::POST,
+            format!("/staff/posts/{}/acknowledge", posts.emergency),
+            String::new(),
+            [303, 403, 303, 409, 409],
+        ),
+        (
+            "/staff/posts/{id}/correct",
+            Method::POST,
+            format!("/staff/posts/{}/correct", posts.published),
+            "body=%E8%A8%82%E6%AD%A3&apology=%E3%81%8A%E8%A9%AB%E3%81%B3".into(),
+            [303, 303, 303, 403, 303],
+        ),
+        // みどり市's guideline has no rule for department requests: every attempt is refused
+        // with that reason (the pages themselves are tested with a guideline that has one).
+        (
+            "/staff/requests",
+            Method::GET,
+            "/staff/requests".into(),
+            String::new(),
+            s303,
+        ),
+        (
+            "/staff/requests",
+            Method::POST,
+            "/staff/requests".into(),
+            "title=a&body=b".into(),
+            [303, 422, 422, 403, 422],
+        ),
+        (
+            "/staff/requests/{id}/accept",
+            Method::POST,
+            "/staff/requests/00000000-0000-0000-0000-000000000000/accept".into(),
+            String::new(),
+            [303, 422, 422, 403, 422],
+        ),
+        (
+            "/staff/requests/{id}/decline",
+            Method::POST,
+            "/staff/requests/00000000-0000-0000-0000-000000000000/decline".into(),
+            "reason=x".into(),
+            [303, 422, 422, 422, 422],
+        ),
+        (
+            "/api/posts",
+            Method::GET,
+            "/api/posts?state=draft".into(),
+            String::new(),
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            "/api/posts",
+            Method::POST,
+            "/api/posts".into(),
+            format!("{{\"accounts\":[\"{bousai_x}\"],\"body\":\"防災訓練のお知らせ\"}}"),
+            [401, 201, 201, 403, 201],
+        ),
+        (
+            "/api/posts/{id}",
+            Method::GET,
+            format!("/api/posts/{}", posts.draft),
+            String::new(),
+            [401, 200, 200, 200, 200],
+        ),
+        (
+            "/api/posts/{id}/submit",
+            Method::POST,
+            format!("/api/posts/{}/submit", posts.api_to_submit),
+            "{}".into(),
+            [401, 200, 409, 403, 409],
+        ),
+        (
+            "/api/posts/{id}/approve",
+            Method::POST,
+            format!("/api/posts/{}/approve", posts.api_submitted),
+            "{}".into(),
+            [401, 403, 200, 403, 403],
+        ),
+        (
+            "/api/posts/{id}/reject",
+            Method::POST,
+            format!("/api/posts/{}/reject", posts.api_submitted),
+            "{\"reason\":\"x\"}".into(),
+            [401, 403, 409, 403, 403],
+        ),
+        (
+            "/api/posts/{id}/schedule",
+            Method::POST,
+            format!("/api/posts/{}/schedule", posts.draft),
+            "{\"publish_at\":null}".into(),
+            [401, 200, 200, 403, 200],
+        ),
+        (
+            "/api/emergency",
+            Method::POST,
+            "/api/emergency".into(),
+            format!(
+                "{{\"accounts\":[\"{bousai_x}\"],\"body\":\"避難所を開設しました。\",\"reason\":\"大雨警報\"}}"
+            ),
+            [401, 201, 201, 403, 201],
+        ),
         // Last: signing out ends the walk.
         (
             "/logout",
@@ -628,7 +827,12 @@ async fn every_route_with_every_role() {
             }
             // Refusals name the guideline clause.
             if r.status == 403 && route.ends_with("/approve") {
-                let clause = site.guideline().opening.clauses.last().unwrap();
+                let g = site.guideline();
+                let clause = if route.contains("/posts/") {
+                    g.post_approval.clauses.first().unwrap()
+                } else {
+                    g.opening.clauses.last().unwrap()
+                };
                 assert!(r.body.contains("AUTH_FORBIDDEN"), "{}", r.body);
                 assert!(
                     r.body.contains(clause.as_str()),
@@ -652,4 +856,98 @@ async fn every_route_with_every_role() {
     // The approval happened once, by the approver.
     let decided = site.find_application(&app_id, None).await.unwrap();
     assert_eq!(decided.status, ApplicationStatus::Approved);
+}
+
+/// Posts in each state the walk needs, written through the workflow by 佐藤 (危機管理課) for
+/// the section's X account and decided by its chief 山本.
+struct PostFixtures {
+    account: String,
+    draft: String,
+    to_submit: String,
+    submitted: String,
+    to_withdraw: String,
+    emergency: String,
+    published: String,
+    api_to_submit: String,
+    api_submitted: String,
+}
+
+impl PostFixtures {
+    async fn make(site: &Workflow, staff_email: &str, chief_email: &str) -> PostFixtures {
+        use koho_workflow::posts::{ExceptionChoice, PostDraft};
+        let staff = site.person_by_email(staff_email).await.unwrap().id;
+        let chief = site.person_by_email(chief_email).await.unwrap().id;
+        let account = site
+            .accounts()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.fields.handle == "@midori_bousai")
+            .unwrap()
+            .id;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        let draft = |body: &str| PostDraft {
+            accounts: vec![account.clone()],
+            body: body.to_owned(),
+            ..PostDraft::default()
+        };
+        let mut ids = Vec::new();
+        for body in [
+            "防災訓練を行います。",
+            "防災無線の試験放送を行います。",
+            "避難所の一覧を更新しました。",
+            "防災マップを配布します。",
+            "防災講座の参加者を募集します。",
+            "備蓄品の点検を行います。",
+            "消防団の訓練を行います。",
+            "防災アプリの使い方を紹介します。",
+        ] {
+            ids.push(
+                site.draft_post(&draft(body), &staff, now)
+                    .await
+                    .unwrap()
+                    .post
+                    .id,
+            );
+        }
+        site.submit_post(&ids[2], &staff, None, now).await.unwrap();
+        site.submit_post(&ids[6], &staff, None, now).await.unwrap();
+        site.submit_post(
+            &ids[4],
+            &staff,
+            Some(&ExceptionChoice {
+                id: "emergency".into(),
+                reason: "大雨で避難指示が出たため".into(),
+            }),
+            now,
+        )
+        .await
+        .unwrap();
+        // Approved, then published: a correction can be made of it.
+        site.submit_post(&ids[5], &staff, None, now).await.unwrap();
+        let v = site.approve_post(&ids[5], &chief, None, now).await.unwrap();
+        site.record_published(
+            &v.targets[0].target.id,
+            "1",
+            Some("https://x.com/midori_bousai/status/1"),
+            now,
+        )
+        .await
+        .unwrap();
+        let s = |i: usize| ids[i].to_string();
+        PostFixtures {
+            account: account.to_string(),
+            draft: s(0),
+            to_submit: s(1),
+            submitted: s(2),
+            to_withdraw: s(3),
+            emergency: s(4),
+            published: s(5),
+            api_to_submit: s(7),
+            api_submitted: s(6),
+        }
+    }
 }

@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::application::{AccountDraft, GrandfatheredReport, OpeningRequest, PurposeChange};
 use crate::error::WorkflowError;
+use crate::posts::{ExceptionChoice, PostDraft, PostError};
 use crate::time::jst_midnight;
 use crate::workflow::{PurposeChangeOutcome, SuspendRequest, Workflow};
 
@@ -635,6 +636,15 @@ pub async fn fill(store: &Store, slug: &str, guideline: Guideline) -> Result<Dem
         .await?;
     }
 
+    posts(&wf, &cast, &ids).await.map_err(|e| match e {
+        PostError::Workflow(w) => w,
+        other => WorkflowError::Invalid {
+            field: "demo posts",
+            ja: other.ja(),
+            en: other.to_string(),
+        },
+    })?;
+
     let accounts = wf.accounts().await?;
     let mut by_state: BTreeMap<String, usize> = BTreeMap::new();
     for a in &accounts {
@@ -651,6 +661,112 @@ pub async fn fill(store: &Store, slug: &str, guideline: Guideline) -> Result<Dem
         by_state,
         audit_entries: verification.head.map(|h| h.seq).unwrap_or(0),
     })
+}
+
+/// Posts of 危機管理課's X account, so that the staff dashboard has something in each of its
+/// lists: a draft, an emergency post published at once whose post-hoc report the section
+/// chief has not acknowledged yet (第5条(3)), a post whose time came before anyone approved
+/// it (expired, its author told), and one the platform did not confirm. Every date is in
+/// the past, so nothing is left for the publisher to send.
+async fn posts(
+    wf: &Workflow,
+    cast: &Cast,
+    ids: &BTreeMap<&'static str, AccountId>,
+) -> std::result::Result<(), PostError> {
+    let Some(x) = ids.get("@midori_bousai") else {
+        return Ok(());
+    };
+    let staff = cast.id("bousai-staff")?;
+    let chief = cast.id("bousai-chief")?;
+    let draft = |body: &str, publish_at: Option<i64>| PostDraft {
+        accounts: vec![x.clone()],
+        body: body.to_owned(),
+        publish_at,
+        ..PostDraft::default()
+    };
+    wf.draft_post(
+        &draft(
+            "防災マップの改訂版を、6月から各地区の公民館で配布します。",
+            None,
+        ),
+        &staff,
+        day(10, 1),
+    )
+    .await?;
+    let emergency = wf
+        .guideline()
+        .post_approval
+        .exceptions
+        .iter()
+        .find(|e| e.post_hoc_report_to.is_some())
+        .map(|e| e.id.clone());
+    if let Some(id) = emergency {
+        let v = wf
+            .draft_post(
+                &draft(
+                    "大雨警報の発表に伴い、北町公民館に避難所を開設しました。",
+                    None,
+                ),
+                &staff,
+                day(10, 2),
+            )
+            .await?;
+        let v = wf
+            .submit_post(
+                &v.post.id,
+                &staff,
+                Some(&ExceptionChoice {
+                    id,
+                    reason: "大雨警報が発表され、直ちに避難所の開設を知らせる必要があったため"
+                        .to_owned(),
+                }),
+                day(10, 2),
+            )
+            .await?;
+        for t in &v.targets {
+            wf.record_published(
+                &t.target.id,
+                "1850000000000000001",
+                Some("https://x.com/midori_bousai/status/1850000000000000001"),
+                day(10, 2) + 60_000,
+            )
+            .await?;
+        }
+    }
+    let v = wf
+        .draft_post(
+            &draft(
+                "防災訓練の参加者を募集します。申込みは危機管理課（0123-45-6789）まで。",
+                None,
+            ),
+            &staff,
+            day(10, 5),
+        )
+        .await?;
+    let v = wf.submit_post(&v.post.id, &staff, None, day(10, 5)).await?;
+    if v.post.state == koho_store::PostState::Submitted {
+        let v = wf
+            .approve_post(&v.post.id, &chief, None, day(10, 5))
+            .await?;
+        for t in &v.targets {
+            wf.record_unconfirmed(
+                &t.target.id,
+                "送信後、X から投稿の確認が返ってきませんでした",
+                day(10, 5) + 60_000,
+            )
+            .await?;
+        }
+    }
+    let v = wf
+        .draft_post(
+            &draft("防災講座「家庭の備蓄」を開きます。", Some(day(10, 20))),
+            &staff,
+            day(10, 6),
+        )
+        .await?;
+    wf.submit_post(&v.post.id, &staff, None, day(10, 6)).await?;
+    wf.sweep_posts(day(10, 21)).await?;
+    Ok(())
 }
 
 /// Whether the demo made an account of each state the guideline can produce.

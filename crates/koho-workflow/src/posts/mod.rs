@@ -15,6 +15,7 @@ pub mod images;
 pub mod rules;
 pub mod state;
 pub mod tz;
+pub mod views;
 
 use std::collections::BTreeMap;
 
