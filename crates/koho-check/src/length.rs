@@ -77,6 +77,41 @@ fn is_own_cluster(c: char) -> bool {
         | 0xFF01..=0xFF5E)
 }
 
+/// The grapheme clusters of `text`, as `text.graphemes(true)` gives them, segmenting
+/// only where a character outside the [`is_own_cluster`] set could join a cluster.
+///
+/// Between two characters of the set there is always a boundary, and none of them is
+/// Extend, ZWJ, Prepend, CR, a regional indicator or pictographic, so the rules that
+/// look further back (emoji sequences, flag pairs) stop at them. A window is therefore
+/// cut where an own-cluster character is followed by another one: it holds the other
+/// characters with their own-cluster neighbours, and segmenting it alone gives the
+/// clusters the whole text would. A post with one emoji segments a few characters
+/// instead of all of them.
+fn clusters(text: &str) -> Vec<&str> {
+    let chars: Vec<(usize, bool)> = text
+        .char_indices()
+        .map(|(b, c)| (b, is_own_cluster(c)))
+        .collect();
+    let byte = |i: usize| chars.get(i).map_or(text.len(), |&(b, _)| b);
+    let own = |i: usize| chars.get(i).is_some_and(|&(_, o)| o);
+    let mut out = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let mut end = i + 1;
+        while end < chars.len() && !(own(end - 1) && own(end)) {
+            end += 1;
+        }
+        let window = &text[byte(i)..byte(end)];
+        if end == i + 1 {
+            out.push(window);
+        } else {
+            out.extend(window.graphemes(true));
+        }
+        i = end;
+    }
+    out
+}
+
 /// Counts `text` the way `platform` does.
 pub fn measure(text: &str, platform: Platform) -> Option<Measure> {
     let (unit, limit) = rule_for(platform)?;
@@ -91,7 +126,7 @@ pub fn measure(text: &str, platform: Platform) -> Option<Measure> {
             tally(text, clusters, platform, unit, limit)
         }
         Unit::Weighted | Unit::Graphemes => {
-            tally(text, text.graphemes(true), platform, unit, limit)
+            tally(text, clusters(text).into_iter(), platform, unit, limit)
         }
     };
     Some(Measure {
@@ -270,6 +305,29 @@ mod tests {
                     c as u32
                 );
             }
+        }
+    }
+
+    /// Windowed segmentation gives the clusters segmenting the whole text gives, for
+    /// texts mixing the own-cluster set with marks, joiners, flags, CR LF, prepended
+    /// and Hangul characters.
+    #[test]
+    fn windowed_segmentation_agrees_with_whole_text_segmentation() {
+        let pool: Vec<char> = "あア漢。「 a\n\r\u{3099}\u{301}\u{20DD}👍🏽\u{200d}👩❤\u{fe0f}🇯🇵🇺🇸é한\u{1100}\u{1161}\u{11A8}\u{600}\u{0E33}\u{093F}…※☀\u{200b}\t"
+            .chars()
+            .collect();
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for n in 0..30_000 {
+            let len = n % 24;
+            let mut t = String::new();
+            for _ in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                t.push(pool[(seed % pool.len() as u64) as usize]);
+            }
+            let whole: Vec<&str> = t.graphemes(true).collect();
+            assert_eq!(clusters(&t), whole, "{t:?}");
         }
     }
 

@@ -51,17 +51,17 @@ const DEV: &[(&str, f64)] = &[
 
 const DEV_EXTRA: &[(&str, f64)] = &[
     ("personal-info", 0.00),
-    ("discrimination", 0.68),
+    ("discrimination", 0.80),
     ("insult", 0.92),
-    ("illegal", 0.84),
+    ("illegal", 0.88),
     ("rumor", 1.00),
     ("obscene", 0.77),
     ("confidential", 0.96),
     ("security", 0.86),
     ("undecided-policy", 0.79),
-    ("political", 0.92),
+    ("political", 0.96),
     ("religious", 0.72),
-    ("commercial", 0.78),
+    ("commercial", 0.82),
     ("social-advocacy", 1.00),
     ("personal-opinion", 1.00),
     ("masked-text", 1.00),
@@ -75,10 +75,38 @@ const DEV_EXTRA: &[(&str, f64)] = &[
     ("length", 1.00),
 ];
 
+/// `corpus/dev-extra3.jsonl`: the word-class combos were developed on it, so every
+/// labelled category is found and no ordinary post is blocked.
+const DEV_EXTRA3: &[(&str, f64)] = &[
+    ("personal-info", 1.00),
+    ("discrimination", 1.00),
+    ("insult", 1.00),
+    ("illegal", 1.00),
+    ("rumor", 1.00),
+    ("obscene", 1.00),
+    ("confidential", 1.00),
+    ("security", 1.00),
+    ("undecided-policy", 1.00),
+    ("political", 1.00),
+    ("religious", 1.00),
+    ("commercial", 1.00),
+    ("social-advocacy", 1.00),
+    ("personal-opinion", 1.00),
+    ("masked-text", 1.00),
+    ("url-shortener", 1.00),
+    ("third-party-link", 1.00),
+    ("copyright", 1.00),
+    ("portrait", 1.00),
+    ("geotag", 1.00),
+    ("repeated-post", 1.00),
+    ("plain-language", 1.00),
+    ("length", 1.00),
+];
+
 const TEST: &[(&str, f64)] = &[
     ("personal-info", 0.85),
     ("discrimination", 0.37),
-    ("insult", 0.11),
+    ("insult", 0.22),
     ("illegal", 0.25),
     ("rumor", 0.77),
     ("obscene", 0.77),
@@ -153,6 +181,7 @@ fn regressions(file: &str, floors: &[(&str, f64)], max_ordinary_share: f64) -> V
 fn quality_does_not_regress() {
     let mut problems = regressions("dev.jsonl", DEV, 0.01);
     problems.extend(regressions("dev-extra.jsonl", DEV_EXTRA, 0.03));
+    problems.extend(regressions("dev-extra3.jsonl", DEV_EXTRA3, 0.0));
     problems.extend(regressions("test.jsonl", TEST, 0.035));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
