@@ -37,6 +37,59 @@ pub enum PublisherCmd {
     /// 認証情報を暗号化する鍵
     #[command(subcommand)]
     Key(KeyCmd),
+    /// アカウントの認証情報（アクセストークンなど）
+    #[command(subcommand)]
+    Credential(CredentialCmd),
+}
+
+#[derive(Subcommand)]
+pub enum CredentialCmd {
+    /// アカウントの認証情報を暗号化して保存する。秘密は標準入力から JSON で読む:
+    /// {"access_token": "…", "refresh_token"?: "…", "app_secret"?: "…"}
+    /// （コマンドラインや環境変数に秘密を書かないため）
+    Set {
+        /// 公式アカウントの ID またはハンドル
+        account: String,
+        /// サービス上のアカウントの ID（X のユーザー ID、Facebook ページ ID、LINE のチャネル ID など）
+        #[arg(long)]
+        account_ref: String,
+        /// アクセストークンの有効期限（自治体の時刻、例 "2026-12-31 09:00"）。期限の前に更新します
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+}
+
+/// What `credential set` reads from stdin; never echoed, never logged.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretsInput {
+    access_token: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    app_secret: Option<String>,
+}
+
+fn read_secrets(input: &str) -> CliResult<koho_workflow::credentials::Secrets> {
+    let bad = |why: &str| {
+        CliError::input(
+            "CLI_BAD_SECRETS",
+            format!(
+                "標準入力の認証情報を読めません（{why}）。{{\"access_token\": \"…\"}} の形の JSON を渡してください"
+            ),
+            format!("credential JSON on stdin: {why}"),
+        )
+    };
+    // serde's message may quote the input: report only where it failed.
+    let s: SecretsInput = serde_json::from_str(input.trim())
+        .map_err(|e| bad(&format!("{} 行 {} 列", e.line(), e.column())))?;
+    let token = |v: Option<String>| v.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
+    let access = token(Some(s.access_token)).ok_or_else(|| bad("access_token が空です"))?;
+    Ok(koho_workflow::credentials::Secrets {
+        access_token: Token::new(access),
+        refresh_token: token(s.refresh_token).map(Token::new),
+        app_secret: token(s.app_secret).map(Token::new),
+    })
 }
 
 #[derive(Subcommand)]
@@ -148,6 +201,65 @@ fn connectors(
 
 pub fn run(cmd: &PublisherCmd) -> CliResult<u8> {
     match cmd {
+        PublisherCmd::Credential(CredentialCmd::Set {
+            account,
+            account_ref,
+            expires_at,
+        }) => {
+            let cfg = Config::load()?;
+            let key = CredentialKey::from_env().map_err(|e| key_err(&e))?;
+            let mut input = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut input).map_err(|e| {
+                CliError::input(
+                    "CLI_BAD_SECRETS",
+                    "標準入力を読めません".to_owned(),
+                    format!("stdin: {e}"),
+                )
+            })?;
+            let secrets = read_secrets(&input)?;
+            block_on(async move {
+                let store = open_store(&cfg).await?;
+                let wf = crate::db_cmd::open_workflow(&cfg, &store).await?;
+                let acc = wf
+                    .find_account(account, None)
+                    .await
+                    .map_err(|e| crate::db_cmd::wf_err(&e))?;
+                let expires_at = match expires_at.as_deref().map(str::trim) {
+                    None | Some("") => None,
+                    Some(t) => Some(
+                        koho_workflow::posts::tz::parse_local(
+                            t,
+                            &wf.guideline().municipality.timezone,
+                        )
+                        .map_err(|e| crate::post_cmd::post_err(&e))?,
+                    ),
+                };
+                let publisher = Publisher::new(
+                    store.clone(),
+                    Connectors::new(),
+                    key,
+                    Arc::new(SystemClock),
+                    PublisherConfig::new(PublisherConfig::process_owner()),
+                )
+                .map_err(|e| publish_err(&e))?;
+                publisher
+                    .store_credential(
+                        wf.tenant(),
+                        &acc.id,
+                        account_ref.trim(),
+                        &secrets,
+                        expires_at,
+                        &koho_store::Actor::Cli,
+                    )
+                    .await
+                    .map_err(|e| publish_err(&e))?;
+                out(&format!(
+                    "{} {} の認証情報を暗号化して保存しました（秘密は表示しません）\n",
+                    acc.fields.platform, acc.fields.handle
+                ))?;
+                Ok(0)
+            })?
+        }
         PublisherCmd::Key(KeyCmd::Generate) => {
             let key = CredentialKey::generate().map_err(|e| key_err(&e))?;
             out(&format!("{}\n", key.to_hex()))?;

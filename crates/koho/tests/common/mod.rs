@@ -161,6 +161,41 @@ pub fn koho_in(
     cmd.output().unwrap()
 }
 
+/// [`koho_in`] with `input` on the command's standard input (secrets are read there).
+#[allow(dead_code)] // not every test binary pipes input
+pub fn koho_in_with_stdin(
+    data_dir: &Path,
+    url: Option<&str>,
+    extra_env: &[(&str, &str)],
+    args: &[&str],
+    input: &str,
+) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_koho"));
+    cmd.args(args)
+        .env_remove("KOHO_GUIDELINE")
+        .env_remove("KOHO_MUNICIPALITY")
+        .env_remove("DATABASE_URL")
+        .env("KOHO_DATA_DIR", data_dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(u) = url {
+        cmd.env("DATABASE_URL", u);
+    }
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 pub fn koho(env: &Env, url: &str, args: &[&str]) -> Output {
     koho_in(env.dir.path(), Some(url), &[], args)
 }
