@@ -113,7 +113,10 @@ async fn migration_5_ties_jobs_to_post_targets_and_keeps_the_outbox() {
             w.account.id.to_string(),
             target.id.to_string(),
         );
+        // Later migrations go too: they are applied again after 5.
         for sql in [
+            "DROP TABLE publish_media_links",
+            "DELETE FROM koho_schema_migrations WHERE version = 6",
             "DROP TABLE post_images",
             "DROP TABLE publish_alerts",
             "DROP TABLE publish_jobs",
@@ -146,9 +149,9 @@ async fn migration_5_ties_jobs_to_post_targets_and_keeps_the_outbox() {
         ))
         .await;
 
-        // Reopening applies migration 5.
+        // Reopening applies migration 5 (and any later ones).
         let store = Store::open(&db.url).await.unwrap();
-        assert_eq!(store.schema_version().await.unwrap(), 5);
+        assert!(store.schema_version().await.unwrap() >= 5);
         let mut r = store.read(&w.tenant).await.unwrap();
         let real = r
             .publish_jobs()

@@ -163,12 +163,41 @@ async fn media_path(store: &koho_store::Store, site: &Workflow) -> String {
     )
     .unwrap();
     let tenant = store.tenant_by_slug("midori").await.unwrap();
+    // A real post target (its post stays a draft, so no round queues it by itself).
+    let author = site
+        .people()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.display_name == "佐藤 翼")
+        .unwrap();
+    let draft = site
+        .draft_post(
+            &koho_workflow::posts::PostDraft {
+                accounts: vec![
+                    site.accounts()
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .find(|a| a.fields.handle == "@midori_bousai")
+                        .unwrap()
+                        .id,
+                ],
+                body: "お知らせ".into(),
+                ..koho_workflow::posts::PostDraft::default()
+            },
+            &author.id,
+            now,
+        )
+        .await
+        .unwrap();
+    let target = &draft.targets[0].target;
     let job = publisher
         .enqueue(
             &tenant,
             &ApprovedTarget {
-                post_target_id: "authz-media".into(),
-                account_id: site.accounts().await.unwrap()[0].id.clone(),
+                post_target_id: target.id.clone(),
+                account_id: target.account_id.clone(),
                 text: "お知らせ".into(),
                 images: vec![ImageInput {
                     bytes: PNG_1X1.to_vec(),

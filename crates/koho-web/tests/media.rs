@@ -42,7 +42,6 @@ async fn world() -> (Store, Workflow, Vec<String>) {
         .await
         .unwrap();
     let site = Workflow::open(&store, "midori", g).await.unwrap();
-    let account = site.accounts().await.unwrap()[0].id.clone();
     let publisher = Publisher::new(
         store.clone(),
         Connectors::new(),
@@ -52,14 +51,44 @@ async fn world() -> (Store, Workflow, Vec<String>) {
     )
     .unwrap();
     let tenant = store.tenant_by_slug("midori").await.unwrap();
+    let author = site
+        .people()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.display_name == "佐藤 翼")
+        .unwrap();
+    let bousai = site
+        .accounts()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.fields.handle == "@midori_bousai")
+        .unwrap()
+        .id;
     let mut keys = Vec::new();
-    for id in ["t-media-1", "t-media-2"] {
+    for body in ["お知らせ1", "お知らせ2"] {
+        // A real post target; its post stays a draft, so no round queues it by itself.
+        let draft = site
+            .draft_post(
+                &koho_workflow::posts::PostDraft {
+                    accounts: vec![bousai.clone()],
+                    body: body.into(),
+                    ..koho_workflow::posts::PostDraft::default()
+                },
+                &author.id,
+                now_ms(),
+            )
+            .await
+            .unwrap();
+        let id = draft.targets[0].target.id.clone();
+        let account = draft.targets[0].target.account_id.clone();
         let job = publisher
             .enqueue(
                 &tenant,
                 &ApprovedTarget {
-                    post_target_id: id.into(),
-                    account_id: account.clone(),
+                    post_target_id: id,
+                    account_id: account,
                     text: "お知らせ".into(),
                     images: vec![ImageInput {
                         bytes: PNG_1X1.to_vec(),
@@ -319,7 +348,8 @@ async fn instagram_fetches_the_image_koho_serves() {
         .enqueue(
             &tenant,
             &ApprovedTarget {
-                post_target_id: "t-ig".into(),
+                post_target_id: scheduled_target(&store, &tenant, &ig_account.id, "みどり市の紅葉")
+                    .await,
                 account_id: ig_account.id.clone(),
                 text: "みどり市の紅葉".into(),
                 images: vec![ImageInput {
@@ -380,4 +410,51 @@ async fn fetch(url: &str) -> (u16, String, Vec<u8>) {
         })
         .unwrap_or_default();
     (status, ctype, raw[end + 4..].to_vec())
+}
+
+/// A real post target on `account`, scheduled without a time and its post still a draft
+/// (so no publisher round queues it by itself): the test enqueues it by hand, and the
+/// job's outcome moves it like any target.
+async fn scheduled_target(
+    store: &Store,
+    tenant: &koho_store::Tenant,
+    account: &koho_store::AccountId,
+    text: &str,
+) -> koho_store::PostTargetId {
+    let mut tx = store.begin(tenant).await.unwrap();
+    let author = tx.people().list().await.unwrap().remove(0);
+    let post = tx
+        .posts()
+        .create(&koho_store::NewPost {
+            kind: koho_store::PostKind::Original,
+            corrects_post_id: None,
+            share_category: None,
+            share_url: None,
+            request_id: None,
+            department_id: None,
+            author_id: author.id.clone(),
+            matters: vec![],
+            publish_at: None,
+        })
+        .await
+        .unwrap();
+    tx.posts()
+        .add_version(&koho_store::NewPostVersion {
+            post_id: post.id.clone(),
+            body: text.into(),
+            apology: None,
+            variants: serde_json::json!({}),
+            diagnostics: serde_json::json!({"platforms": []}),
+            error_count: 0,
+            author_id: author.id.clone(),
+            images: vec![],
+        })
+        .await
+        .unwrap();
+    let t = tx.posts().add_target(&post.id, account).await.unwrap();
+    let mut scheduled = t.clone();
+    scheduled.state = koho_store::TargetState::Scheduled;
+    let t = tx.posts().update_target(&scheduled).await.unwrap();
+    tx.commit().await.unwrap();
+    t.id
 }

@@ -72,16 +72,17 @@ async fn each_account_publishes_on_its_own_server() {
         let (r_kanko, _) = connect(&p, &tenant, &two, &kanko, None).await;
         let now = clock.now();
         let mut jobs = Vec::new();
-        for (id, a, text) in [
-            ("t-town", &town, "町からのお知らせ"),
-            ("t-kanko", &kanko, "観光協会からのお知らせ"),
-            ("t-lost", &lost, "届かないお知らせ"),
+        for (a, text) in [
+            (&town, "町からのお知らせ"),
+            (&kanko, "観光協会からのお知らせ"),
+            (&lost, "届かないお知らせ"),
         ] {
+            let id = post_target(&store, &tenant, &a.id, text).await;
             jobs.push(
                 p.enqueue(
                     &tenant,
                     &ApprovedTarget {
-                        post_target_id: id.into(),
+                        post_target_id: id,
                         account_id: a.id.clone(),
                         text: text.into(),
                         images: vec![],
