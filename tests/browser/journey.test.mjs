@@ -8,7 +8,7 @@
 // as corrected (みどり市 第11条). axe runs on every page; screenshots go to screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,8 +87,19 @@ async function signIn(page, name) {
   await page.waitForURL(`${base}/staff`);
 }
 
+// Asynchronous: the fake X lives in this process and must answer while the publisher runs.
 function publishRound() {
-  return koho(['publisher', 'run', '--once']);
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['publisher', 'run', '--once'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (c) => { out += c; });
+    child.stderr.on('data', (c) => { err += c; });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`publisher run exited ${code}: ${err}`))));
+  });
 }
 
 test('draft → live check → fix → approve → publish to X → correct → both on the public archive', { timeout: 300000 }, async () => {
@@ -121,7 +132,7 @@ test('draft → live check → fix → approve → publish to X → correct → 
   assert.equal(await d.locator('#post-state').textContent(), '承認待ち');
 
   // Nothing goes out before approval.
-  assert.match(publishRound(), /キュー投入 0 件/);
+  assert.match(await publishRound(), /キュー投入 0 件/);
   assert.equal(fakeX.live().length, 0);
 
   // The chief approves; with no time set it is due at once.
@@ -129,7 +140,7 @@ test('draft → live check → fix → approve → publish to X → correct → 
   await c.locator('#approve').click();
   await c.waitForURL(/done=approved$/);
   await expectAccessible(c, 'journey: approved');
-  const round = publishRound();
+  const round = await publishRound();
   assert.match(round, /公開 1/, round);
   assert.deepEqual(fakeX.live().map((t) => t.text), [FIXED], 'published exactly once, as approved');
   const original = fakeX.live()[0];
@@ -140,7 +151,7 @@ test('draft → live check → fix → approve → publish to X → correct → 
   assert.equal(await d.locator('tr[data-target-state="published"]').count(), 1);
   await expectAccessible(d, 'journey: published');
   await shot(d, 'journey-2-published');
-  assert.match(publishRound(), /キュー投入 0 件/);
+  assert.match(await publishRound(), /キュー投入 0 件/);
   assert.equal(fakeX.live().length, 1);
 
   // A correction, linked to the post it corrects, cleared like any post.
@@ -156,7 +167,7 @@ test('draft → live check → fix → approve → publish to X → correct → 
   await c.goto(correctionUrl);
   await c.locator('#approve').click();
   await c.waitForURL(/done=approved$/);
-  const second = publishRound();
+  const second = await publishRound();
   assert.match(second, /公開 1/, second);
   const live = fakeX.live();
   assert.equal(live.length, 2, 'みどり市 第11条 keeps the original, marked');
