@@ -86,6 +86,23 @@ export function totp(secret, ms = Date.now()) {
   return String(bin % 1000000).padStart(6, '0');
 }
 
+const usedSteps = new Map();
+
+/**
+ * A code the server has not seen from this person: koho refuses a TOTP step used before
+ * (replay), so a second sign-in within the same 30 seconds waits for the next step.
+ */
+export async function freshTotp(secret) {
+  for (;;) {
+    const step = Math.floor(Date.now() / 30000);
+    if (usedSteps.get(secret) !== step) {
+      usedSteps.set(secret, step);
+      return totp(secret);
+    }
+    await new Promise((resolve) => setTimeout(resolve, (step + 1) * 30000 - Date.now() + 50));
+  }
+}
+
 /** The demo login `koho serve --demo` printed for a person, by name. */
 export function demoLogin(printed, name) {
   const line = printed.split('\n').find((l) => l.includes(name) && l.includes('TOTP'));
