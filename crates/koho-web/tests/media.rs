@@ -51,13 +51,6 @@ async fn world() -> (Store, Workflow, Vec<String>) {
     )
     .unwrap();
     let tenant = store.tenant_by_slug("midori").await.unwrap();
-    let author = site
-        .people()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|p| p.display_name == "佐藤 翼")
-        .unwrap();
     let bousai = site
         .accounts()
         .await
@@ -68,21 +61,8 @@ async fn world() -> (Store, Workflow, Vec<String>) {
         .id;
     let mut keys = Vec::new();
     for body in ["お知らせ1", "お知らせ2"] {
-        // A real post target; its post stays a draft, so no round queues it by itself.
-        let draft = site
-            .draft_post(
-                &koho_workflow::posts::PostDraft {
-                    accounts: vec![bousai.clone()],
-                    body: body.into(),
-                    ..koho_workflow::posts::PostDraft::default()
-                },
-                &author.id,
-                now_ms(),
-            )
-            .await
-            .unwrap();
-        let id = draft.targets[0].target.id.clone();
-        let account = draft.targets[0].target.account_id.clone();
+        let id = scheduled_target(&store, &tenant, &bousai, body).await;
+        let account = bousai.clone();
         let job = publisher
             .enqueue(
                 &tenant,
