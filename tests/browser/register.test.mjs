@@ -7,95 +7,15 @@
 // 2.0/2.1 A or AA violation on any page. Screenshots go to screenshots/register-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-import { freshTotp } from './support.mjs';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const WCAG = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+import {
+  CHROMIUM, CHROMIUM_ARGS, SHOTS, demoLogin, expectAccessible, freshTotp, kohoBinary, shot, startServer, totp,
+} from './support.mjs';
 
 let server;
 let browser;
 let base;
-let logins = '';
-
-function kohoBinary() {
-  if (process.env.KOHO_BIN) {
-    return process.env.KOHO_BIN;
-  }
-  const out = execFileSync('cargo', ['build', '-p', 'koho', '--message-format=json-render-diagnostics'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    maxBuffer: 256 * 1024 * 1024,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  for (const line of out.split('\n')) {
-    if (line.startsWith('{')) {
-      const m = JSON.parse(line);
-      if (m.reason === 'compiler-artifact' && m.target && m.target.name === 'koho' && m.executable) {
-        return m.executable;
-      }
-    }
-  }
-  throw new Error('cargo build did not report the koho executable');
-}
-
-function startServer(bin) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--demo'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, KOHO_LOG: 'warn', DATABASE_URL: 'sqlite::memory:' },
-    });
-    let seen = '';
-    const timer = setTimeout(() => reject(new Error(`koho serve printed no URL: ${seen}`)), 120000);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      seen += chunk;
-      const m = seen.match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (m) {
-        clearTimeout(timer);
-        logins = seen;
-        resolve({ child, url: m[0].replace(/\/$/, '') });
-      }
-    });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => process.stderr.write(chunk));
-    child.on('exit', (code) => reject(new Error(`koho serve exited with ${code}: ${seen}`)));
-  });
-}
-
-// RFC 4648 base32 → bytes.
-function base32(s) {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-  let bits = 0;
-  let value = 0;
-  const out = [];
-  for (const c of s.replace(/[=\s]/g, '').toUpperCase()) {
-    value = (value << 5) | alphabet.indexOf(c);
-    bits += 5;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push((value >>> bits) & 0xff);
-    }
-  }
-  return Buffer.from(out);
-}
-
-// RFC 6238 TOTP: HMAC-SHA1, 30-second steps, 6 digits.
-function totp(secret, ms = Date.now()) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(Math.floor(ms / 30000)));
-  const mac = createHmac('sha1', base32(secret)).update(counter).digest();
-  const off = mac[19] & 0x0f;
-  const bin = ((mac[off] & 0x7f) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3];
-  return String(bin % 1000000).padStart(6, '0');
-}
 
 test('the TOTP of this test matches RFC 6238', () => {
   // RFC 6238 Appendix B, SHA-1, T = 59 s: 94287082 → the last six digits.
@@ -104,12 +24,9 @@ test('the TOTP of this test matches RFC 6238', () => {
 
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  server = await startServer(kohoBinary());
+  server = await startServer(kohoBinary(), { DATABASE_URL: 'sqlite::memory:' });
   base = server.url;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
 after(async () => {
@@ -121,30 +38,8 @@ after(async () => {
   }
 });
 
-async function expectAccessible(page, state) {
-  const result = await new AxeBuilder({ page }).withTags(WCAG).analyze();
-  const summary = result.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).join('\n    ')}`,
-  );
-  assert.deepEqual(summary, [], `axe violations in ${state}`);
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
-}
-
-// The demo login `koho serve --demo` printed for a person: { email, password, secret }.
-function demoLoginByName(name) {
-  const line = logins.split('\n').find((l) => l.includes(name) && l.includes('TOTP'));
-  assert.ok(line, `no demo login for ${name} in:\n${logins}`);
-  const email = line.match(/<([^>]+)>/)[1];
-  const password = line.match(/パスワード: (\S+)/)[1];
-  const secret = line.match(/TOTP: ([A-Z2-7]+)/)[1];
-  return { email, password, secret };
-}
-
 async function signIn(page, name) {
-  const who = demoLoginByName(name);
+  const who = demoLogin(server.printed, name);
   await page.goto(`${base}/login`);
   await page.getByLabel('メールアドレス').fill(who.email);
   await page.getByLabel('パスワード').fill(who.password);
